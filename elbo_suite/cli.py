@@ -1,0 +1,335 @@
+"""The `elbo-suite` command line: verify | check | bench | report.
+
+Exit codes, the same for every command:
+  0  everything checked passed (or the report was written / is current)
+  1  a check failed: a refuted or unverified step, a failed statistical claim, a stale report
+  2  bad input or usage: a missing or unreadable file, malformed LaTeX, a broken user callable
+Imports are deferred to each command so that `verify` never imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(ValueError):
+    """Bad input detected by the command line itself (for example an unwritable --json path)."""
+
+
+def _write_json(target: str | None, payload: Any) -> None:
+    if target is None:
+        return
+    text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if target == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(target).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--json: cannot write {target!r}: {exc.strerror or exc}") from exc
+
+
+# ----------------------------------------------------------------------------------------------
+# verify
+# ----------------------------------------------------------------------------------------------
+VERDICT_STYLE = {
+    "verified": "green",
+    "refuted": "bold red",
+    "definition": "cyan",
+    "unverified": "yellow",
+}
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from identities import embedded_derivation_path, verify_path
+
+    from .console import stdout
+
+    path = Path(args.path) if args.path else embedded_derivation_path()
+    doc = verify_path(path)
+
+    table = Table(title=f"Derivation steps of {path.name}", show_lines=False)
+    table.add_column("eq.", justify="right")
+    table.add_column("block.row", justify="right")
+    table.add_column("rel.")
+    table.add_column("verdict")
+    table.add_column("evidence", overflow="fold")
+    for row in doc.rows:
+        number = "" if row.number is None else f"({row.number})"
+        style = VERDICT_STYLE.get(row.verdict, "")
+        table.add_row(
+            number,
+            f"{row.block}.{row.row}",
+            row.relation,
+            f"[{style}]{row.verdict}[/]",
+            row.evidence,
+        )
+    if args.json != "-":
+        stdout.print(table)
+        stdout.print(_counts_line(doc.counts()))
+    _write_json(args.json, doc.to_dict())
+    counts = doc.counts()
+    return EXIT_OK if counts.get("refuted", 0) == 0 and counts.get("unverified", 0) == 0 else EXIT_FAILED
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts.get(v, 0)} {v}" for v in ("verified", "refuted", "definition", "unverified"))
+
+
+# ----------------------------------------------------------------------------------------------
+# check
+# ----------------------------------------------------------------------------------------------
+GATE_OPTIONS = ("kl", "elbo", "iwae", "gradient")
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    specs = {kind: getattr(args, kind) for kind in GATE_OPTIONS if getattr(args, kind)}
+    if specs:
+        return _check_user_code(args, specs)
+    return _check_default_models(args)
+
+
+def _check_default_models(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from estimators.checks import run_default_checks
+
+    from .console import progress, stdout
+
+    with progress("check") as update:
+        results = run_default_checks(progress=update)
+
+    table = Table(title="Monte Carlo claims on exact Gaussian models")
+    for column in ("claim", "model", "estimate ± SE", "exact", "α", "n", "verdict"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        verdict = "[green]pass[/]" if r.passed else "[bold red]FAIL[/]"
+        table.add_row(
+            r.claim,
+            r.model,
+            f"{r.estimate:.6g} ± {r.stderr:.2g}",
+            f"{r.exact:.6g}",
+            f"{r.alpha:.0e}",
+            str(r.n),
+            verdict,
+        )
+    if args.json != "-":
+        stdout.print(table)
+        failed = [r for r in results if not r.passed]
+        stdout.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+        for r in failed:
+            stdout.print(f"[bold red]FAIL[/] {r.message}", markup=True)
+    _write_json(args.json, [r.to_dict() for r in results])
+    return EXIT_OK if all(r.passed for r in results) else EXIT_FAILED
+
+
+def _check_user_code(args: argparse.Namespace, specs: dict[str, str]) -> int:
+    from elbo_suite.gate import run_gate
+
+    from .console import stdout
+
+    options = {
+        "kl": {"convention": args.kl_convention, "covariance": args.covariance, "against": args.against},
+        "elbo": {"noise": args.noise},
+        "iwae": {"noise": args.noise, "num_particles": args.particles},
+        "gradient": {},
+    }
+    results = []
+    for kind, spec in specs.items():
+        result = run_gate(kind, spec, **options[kind])
+        results.append((kind, spec, result))
+        if args.json != "-":
+            mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
+            stdout.print(f"{mark} {kind} {spec}: ", end="")
+            stdout.print(result.message, markup=False)
+    _write_json(args.json, [{"kind": k, "spec": s, **r.to_dict()} for k, s, r in results])
+    return EXIT_OK if all(r.passed for _, _, r in results) else EXIT_FAILED
+
+
+# ----------------------------------------------------------------------------------------------
+# bench
+# ----------------------------------------------------------------------------------------------
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from bench import run_sweeps
+    from bench.report import markdown_section, timings_section
+
+    from .console import progress, stdout
+
+    out_dir = Path(args.out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out: cannot create directory {str(out_dir)!r}: {exc.strerror or exc}") from exc
+    with progress("bench") as update:
+        results = run_sweeps(quick=args.quick, out_dir=out_dir, progress=update)
+    if args.json != "-":
+        from rich.markdown import Markdown
+
+        stdout.print(Markdown(markdown_section(results, image_prefix=str(out_dir))))
+        stdout.print(Markdown(timings_section(results)))
+        stdout.print(f"Plots written to {out_dir}/")
+    _write_json(args.json, results.to_dict())
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------------------------
+# report
+# ----------------------------------------------------------------------------------------------
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .console import progress, stdout
+    from .report import check_report, write_report
+
+    path = Path(args.path)
+    with progress("report") as update:
+        if args.check:
+            current, message = check_report(path, progress=update)
+        else:
+            write_report(path, progress=update)
+            current, message = True, f"wrote {path}"
+    stdout.print(message, markup=False)
+    return EXIT_OK if current else EXIT_FAILED
+
+
+# ----------------------------------------------------------------------------------------------
+# argument parsing
+# ----------------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line on stderr, exit 2, as for any bad input
+        from .console import error_line
+
+        error_line(f"{self.prog}: {message} (see '{self.prog} --help')")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="elbo-suite",
+        description=(
+            "Verification and benchmark suite for the ELBO identities behind VAEs and diffusion "
+            "models. Exit codes: 0 pass, 1 a check failed, 2 bad input or usage."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{verify,check,bench,report}", parser_class=_Parser)
+
+    verify = sub.add_parser(
+        "verify",
+        help="check every step of a Markdown+LaTeX ELBO derivation with SymPy",
+        description=(
+            "Read the display equations of a Markdown+LaTeX document and judge every step: "
+            "verified (with the symbolic evidence), refuted (with a counterexample), definition, "
+            "or unverified. Without PATH the derivation shipped with the suite is checked. "
+            "Exit 0 when nothing is refuted or unverified, 1 otherwise, 2 for bad input."
+        ),
+    )
+    verify.add_argument("path", nargs="?", help="Markdown document (default: the embedded ELBO derivation)")
+    verify.add_argument("--json", metavar="FILE", help="also write the per-row verdicts as JSON ('-' for stdout)")
+    verify.set_defaults(run=_cmd_verify)
+
+    check = sub.add_parser(
+        "check",
+        help="Monte Carlo checks on exact Gaussian models, or of your own KL/ELBO/gradient code",
+        description=(
+            "Without options: run the statistical checks (ELBO <= log p(x), the KL gap identity, "
+            "tightness at the posterior, IWAE ordering, unbiasedness) on the default seeded "
+            "models. With --kl/--elbo/--iwae/--gradient SPEC: check your own function, given as "
+            "'package.module:function' or 'path/to/file.py:function', against the exact models. "
+            "Exit 0 all pass, 1 any fails, 2 bad input."
+        ),
+    )
+    check.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-' for stdout)")
+    check.add_argument("--kl", metavar="SPEC", help="your Gaussian KL function")
+    check.add_argument(
+        "--kl-convention",
+        default="mean_logvar",
+        choices=["mean_logvar", "mean_std", "mean_scale_tril", "distributions"],
+        help="how your KL function takes its arguments (default: mean_logvar)",
+    )
+    check.add_argument("--covariance", default="diagonal", choices=["diagonal", "full"], help="for --kl")
+    check.add_argument(
+        "--against",
+        default="standard_normal",
+        choices=["standard_normal", "gaussian"],
+        help="for --kl: KL(q || N(0, I)) or KL(q || p) between two Gaussians",
+    )
+    check.add_argument("--elbo", metavar="SPEC", help="your ELBO estimator (model, q, x, eps)")
+    check.add_argument("--iwae", metavar="SPEC", help="your IWAE estimator (model, q, x, eps)")
+    check.add_argument("--particles", type=int, default=8, help="K for --iwae (default 8)")
+    check.add_argument(
+        "--noise",
+        default="injected",
+        choices=["injected", "generator"],
+        help="for --elbo/--iwae: your function takes injected noise eps (exact check) or a generator",
+    )
+    check.add_argument("--gradient", metavar="SPEC", help="your gradient estimator of the ELBO")
+    check.set_defaults(run=_cmd_check)
+
+    bench = sub.add_parser(
+        "bench",
+        help="variance, SNR and cost of pathwise vs score-function gradient estimators",
+        description=(
+            "Sweep every gradient estimator over latent dimension, distance of q from the "
+            "posterior and K (IWAE); compare empirical with exact variances; write PNG plots."
+        ),
+    )
+    bench.add_argument("--quick", action="store_true", help="small sweeps (seconds instead of minutes)")
+    bench.add_argument("--out", default="bench-output", metavar="DIR", help="where plots go (default bench-output)")
+    bench.add_argument("--json", metavar="FILE", help="also write the sweep results as JSON ('-' for stdout)")
+    bench.set_defaults(run=_cmd_bench)
+
+    report = sub.add_parser(
+        "report",
+        help="regenerate REPORT.md (derivation, Monte Carlo checks, estimator comparison)",
+        description=(
+            "Regenerate REPORT.md and its figures from the code. Everything but the timing "
+            "section is deterministic. With --check, write nothing and exit 1 when the file is "
+            "not what the code would produce now (timings ignored)."
+        ),
+    )
+    report.add_argument("--check", action="store_true", help="exit 1 if REPORT.md is out of date")
+    report.add_argument("--path", default="REPORT.md", help="report file (default REPORT.md; figures go beside it)")
+    report.set_defaults(run=_cmd_report)
+    return parser
+
+
+def _bad_input_types() -> tuple[type[BaseException], ...]:
+    """Exception types that mean bad input; looked up lazily so `verify` stays torch-free."""
+    types: list[type[BaseException]] = [UsageError]
+    modules = ("identities.errors", "elbo_suite.gate")
+    names = ("DocumentError", "GateInputError")
+    for module_name, name in zip(modules, names):
+        module = sys.modules.get(module_name)
+        if module is not None and hasattr(module, name):
+            types.append(getattr(module, name))
+    return tuple(types)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .console import error_line
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        error_line("interrupted")
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # bad input becomes one line and exit 2; anything else is a bug
+        if isinstance(exc, _bad_input_types()):
+            error_line(str(exc))
+            return EXIT_BAD_INPUT
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
