@@ -1,0 +1,5 @@
+"""Latent variable models on which every ELBO quantity is known exactly."""
+
+from estimators.models.linear_gaussian import LinearGaussianModel
+
+__all__ = ["LinearGaussianModel"]
