@@ -44,6 +44,7 @@ def _q_1d():
 
 
 def test_pathwise_1d(target_1d):
+    assert target_1d.x.tolist() == [X_1D]
     eps = _eps(9, 1)
     e, z = eps[:, 0], M + S * eps[:, 0]
     expected = torch.stack([X_1D - 2 * z, (X_1D - 2 * z) * S * e + 1.0], -1)
