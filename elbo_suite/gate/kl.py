@@ -36,6 +36,7 @@ from elbo_suite.gate.kl_conventions import (
     to_user,
 )
 from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
+from elbo_suite.gate.threads import single_threaded
 from estimators.kl import kl_divergence, kl_to_standard_normal
 
 Against = Literal["standard_normal", "gaussian"]
@@ -65,6 +66,19 @@ def check_kl(
     with_p = against == "gaussian"
     subject = f"KL ({convention}, {covariance}, against {against}, reduction {reduction})"
 
+    with single_threaded():
+        outcomes = _claims(fn, convention, covariance, against, reduction, rtol, atol, seeds)
+    return GateResult.from_claims(
+        subject, outcomes, convention=convention, covariance=covariance, against=against,
+        reduction=reduction, rtol=rtol, atol=atol, seeds=list(seeds),
+    )
+
+
+def _claims(
+    fn: Callable[..., Any], convention: str, covariance: str, against: str, reduction: str,
+    rtol: float, atol: float, seeds: tuple[int, ...],
+) -> list[ClaimOutcome]:
+    with_p = against == "gaussian"
     values: list[tuple[str, Tensor, Tensor]] = []
     gradients: list[tuple[str, str, Tensor | None, Tensor, str]] = []
     for case in kl_cases(covariance, against, seeds=seeds):
@@ -91,10 +105,7 @@ def check_kl(
             scale=1.0,
         )
     )
-    return GateResult.from_claims(
-        subject, outcomes, convention=convention, covariance=covariance, against=against,
-        reduction=reduction, rtol=rtol, atol=atol, seeds=list(seeds),
-    )
+    return outcomes
 
 
 def run_label(case: KLCase, with_p: bool) -> str:

@@ -1,0 +1,499 @@
+"""Gate for a user's Monte Carlo ELBO or IWAE estimator.
+
+Contract. The gate calls `fn(model, q, x, eps)` (noise="injected") or `fn(model, q, x, generator)`
+(noise="generator"), positionally, with
+- model: `estimators.models.LinearGaussianModel` (z ~ N(0, I_k), x|z ~ N(W z + b, s² I_d)); use
+  model.log_joint(x, z), model.log_likelihood(x, z), model.log_prior(z), model.prior_matching(q);
+- q: `DiagonalGaussian` (mean, log_std) or `FullCovGaussian` (mean, scale_tril), batched (B, k);
+  use q.rsample(eps) — differentiable — q.log_prob(z) and q.entropy();
+- x: the data batch (B, d), float64, B distinct rows;
+- eps: standard-normal noise, (L, B, k) for the ELBO kinds and (K, B, k) for IWAE; z = q.rsample(eps);
+- generator: a seeded torch.Generator to draw all the noise from (L is then the user's choice,
+  and K must be `num_particles`).
+It returns the estimate for each data point, a float64 tensor of shape (B,) (the mean over the L
+draws for the ELBO kinds; (L, B) per-draw values are accepted too and averaged). With
+reduction="mean" or "sum" it may return the mean or the sum over the batch, shape (). With
+returns="negative_elbo" it returns the loss −estimate. The estimate must be differentiable in
+q's parameters (and the model's W, b) through the reparameterised draw.
+
+kind:
+- "elbo":             1/L Σ_l [log p(x, z_l) − log q(z_l)];
+- "elbo_analytic_kl": 1/L Σ_l log p(x|z_l) − KL(q‖N(0, I));
+- "iwae":             log 1/K Σ_k p(x, z_k)/q(z_k), K = num_particles ≥ 2.
+
+Claims with injected noise, exact (no Monte Carlo error; |error| ≤ atol + rtol·|reference|):
+"value on the same draw" (per data point, against the reference on the same eps) and "gradient
+on the same draw" (autograd of the user's estimate against autograd of the reference, in q's
+mean, log_std / scale_tril and the model's W, b). A wrong value or gradient on one draw is a bug.
+Claims with a generator, statistical with false-alarm rate α each (Bonferroni over coordinates)
+and power stated: "tight at the posterior" (exact: at q = p(z|x) every ELBO / IWAE draw equals
+log p(x)), "unbiased", "bound ≤ log p(x)", "gap identity" (ELBO kinds), "IWAE ≥ ELBO" (IWAE),
+"gradient unbiased".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from elbo_suite.gate.callables import call_user, require_callable, require_tensor_output
+from elbo_suite.gate.compare import Mismatch, pattern_hint, worst_mismatch
+from elbo_suite.gate.differentiate import gradients_of, missing_gradient_hint
+from elbo_suite.gate.errors import GateInputError
+from elbo_suite.gate.references import ESTIMATOR_KINDS, reference_estimate
+from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
+from elbo_suite.gate.setups import BATCH_SIZE, FAMILIES, LATENT_DIM, LiveSetup, Setup, live, make_setup
+from elbo_suite.gate.statistics import ZTest, z_test
+from elbo_suite.gate.threads import single_threaded
+from estimators.kl import kl_divergence
+
+NOISES = ("injected", "generator")
+REDUCTIONS = ("none", "mean", "sum")
+RETURNS = ("elbo", "negative_elbo")
+GRADIENT_CHECKS = ("same_draw", "none")
+Q_FAMILIES = ("diagonal", "full", "both")
+
+
+def check_elbo_estimator(
+    fn: Callable[..., Any],
+    *,
+    kind: str = "elbo",
+    num_particles: int = 5,
+    num_samples: int = 3,
+    noise: str = "injected",
+    q_family: str = "both",
+    reduction: str = "none",
+    returns: str = "elbo",
+    gradient: str = "same_draw",
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    alpha: float = 1e-6,
+    replicates: int = 1000,
+    seed: int = 0,
+) -> GateResult:
+    """Check a user's ELBO / IWAE estimator against the exact model; see the module docstring.
+
+    num_samples is L for the ELBO kinds with injected noise; num_particles is K for IWAE.
+    gradient="none" skips the same-draw gradient claim (for an estimator whose gradient is
+    deliberately not the autograd gradient of its value, e.g. a DReG surrogate).
+    """
+    fn = require_callable("fn", fn)
+    _require_choice("kind", kind, ESTIMATOR_KINDS)
+    _require_choice("noise", noise, NOISES)
+    _require_choice("q_family", q_family, Q_FAMILIES)
+    _require_choice("reduction", reduction, REDUCTIONS)
+    _require_choice("returns", returns, RETURNS)
+    _require_choice("gradient", gradient, GRADIENT_CHECKS)
+    _require_int("num_particles", num_particles, 2)
+    _require_int("num_samples", num_samples, 1)
+    _require_int("replicates", replicates, 10)
+    families = FAMILIES if q_family == "both" else (q_family,)
+    setups = [make_setup(family, seed + i) for i, family in enumerate(families)]
+    draws = num_particles if kind == "iwae" else num_samples
+    call = _UserEstimator(fn, kind, draws, reduction, returns, noise)
+    subject = (
+        f"{kind.upper() if kind == 'iwae' else kind} estimator ({noise} noise, "
+        + (f"K = {num_particles}, " if kind == "iwae" else "")
+        + f"q {q_family}, reduction {reduction}, returns {returns})"
+    )
+    with single_threaded():
+        if noise == "injected":
+            outcomes = _injected_claims(call, setups, draws, gradient, rtol, atol, seed)
+        else:
+            outcomes = _generator_claims(call, setups, num_particles, rtol, atol, alpha, replicates, seed)
+    return GateResult.from_claims(
+        subject, outcomes, kind=kind, noise=noise, num_particles=num_particles,
+        num_samples=num_samples, q_family=q_family, reduction=reduction, returns=returns,
+        rtol=rtol, atol=atol, alpha=alpha, seed=seed,
+        setups=[s.label for s in setups],
+    )
+
+
+def _require_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise GateInputError(f"{name}: expected one of {choices}, got {value!r}")
+
+
+def _require_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise GateInputError(f"{name}: expected an int ≥ {minimum}, got {value!r}")
+
+
+class _UserEstimator:
+    """Calls the user's function and brings its output to one value per data point (B,) or ()."""
+
+    def __init__(self, fn: Callable[..., Any], kind: str, draws: int, reduction: str, returns: str, noise: str):
+        self.fn, self.kind, self.draws = fn, kind, draws
+        self.reduction, self.returns, self.noise = reduction, returns, noise
+
+    def __call__(self, setup: LiveSetup, noise: Tensor | torch.Generator) -> Tensor:
+        batch, dim = setup.x.shape[0], setup.q.latent_dim
+        family = "DiagonalGaussian" if "q.log_std" in setup.leaves else "FullCovGaussian"
+        last = (
+            f"eps ({self.draws}, {batch}, {dim})" if isinstance(noise, Tensor) else "generator"
+        )
+        signature = f"fn(model LinearGaussianModel, q {family} ({batch}, {dim}), x ({batch}, {setup.x.shape[1]}), {last})"
+        output = call_user(self.fn, (setup.model, setup.q, setup.x, noise), "your estimator", signature)
+        if self.reduction == "none":
+            meaning = "(B,), one estimate per data point"
+            expected = (batch,)
+            if isinstance(output, Tensor) and self.kind != "iwae" and output.dim() == 2 and output.shape[1] == batch:
+                expected = tuple(output.shape)  # (L, B) per-draw values: averaged below
+                meaning = "(L, B) per-draw values"
+        else:
+            meaning = f"(), the {self.reduction} over the batch"
+            expected = ()
+        hints = {
+            (): "a scalar: if you reduce over the batch on purpose, pass reduction='mean' or 'sum'",
+            (batch,): f"one value per data point: pass reduction='none' (you declared {self.reduction!r})",
+            (batch, 1): "drop the trailing dimension",
+            (self.draws, batch): "per-draw values: reduce over the draws (log-mean-exp for IWAE)",
+        }
+        output = require_tensor_output(output, "your estimator", expected, meaning, hints)
+        if output.dim() == 2:
+            output = output.mean(0)
+        return -output if self.returns == "negative_elbo" else output
+
+    def reduce(self, per_point: Tensor) -> Tensor:
+        if self.reduction == "mean":
+            return per_point.mean()
+        if self.reduction == "sum":
+            return per_point.sum()
+        return per_point
+
+
+def _row_weights(batch: int) -> Tensor:
+    # Distinct positive weights per data point: a gradient leaking between data points shows.
+    return torch.linspace(0.6, 1.4, batch, dtype=torch.float64)
+
+
+def _scalar(values: Tensor) -> Tensor:
+    return (_row_weights(values.shape[0]) * values).sum() if values.dim() == 1 else values
+
+
+# ---------------------------------------------------------------------------------------------
+# injected noise: exact comparisons on the same draw
+# ---------------------------------------------------------------------------------------------
+def _injected_claims(
+    call: _UserEstimator, setups: list[Setup], draws: int, gradient: str, rtol: float, atol: float, seed: int
+) -> list[ClaimOutcome]:
+    value_runs = []
+    gradient_runs = []
+    for i, setup in enumerate(setups):
+        generator = torch.Generator().manual_seed(10_000 + seed + i)
+        eps = torch.randn(draws, BATCH_SIZE, LATENT_DIM, generator=generator, dtype=torch.float64)
+        state = live(setup)
+        actual = call(state, eps.clone())
+        expected = call.reduce(reference_estimate(call.kind, state.model, state.q, state.x, eps))
+        others = {
+            kind: call.reduce(reference_estimate(kind, state.model, state.q, state.x, eps)).detach()
+            for kind in ESTIMATOR_KINDS
+            if kind != call.kind
+        }
+        value_runs.append((setup.label, actual.detach(), expected.detach(), others))
+        user_scalar, exact_scalar = _scalar(actual), _scalar(expected)
+        user_grads = gradients_of(user_scalar, state.leaves)
+        exact_grads = gradients_of(exact_scalar, state.leaves)
+        gradient_runs.append((setup.label, user_grads, exact_grads, missing_gradient_hint(user_scalar)))
+    outcomes = [_same_draw_value(call, value_runs, draws, rtol, atol)]
+    if gradient == "same_draw":
+        outcomes.append(_same_draw_gradient(gradient_runs, rtol, atol))
+    return outcomes
+
+
+def _same_draw_value(call: _UserEstimator, runs: list, draws: int, rtol: float, atol: float) -> ClaimOutcome:
+    claim = "value on the same draw"
+    unit = "data points" if call.reduction == "none" else "batches"
+    worst = None
+    count = failures = 0
+    for label, actual, expected, others in runs:
+        mismatch = worst_mismatch(actual, expected, rtol=rtol, atol=atol)
+        count += mismatch.count
+        failures += mismatch.failures
+        if worst is None or mismatch.ratio > worst[0].ratio:
+            worst = (mismatch, label, actual, expected, others)
+    assert worst is not None
+    mismatch, label, actual, expected, others = worst
+    where = f"data point {mismatch.index[0]} [{label}]" if mismatch.index else f"[{label}]"
+    reference = {"elbo": "log p(x,z) − log q(z)", "elbo_analytic_kl": "log p(x|z) − KL(q‖prior)", "iwae": "log-mean-exp of the weights"}[call.kind]
+    if not failures:
+        message = (
+            f"{claim}: all {count} {unit} within tolerance (largest |error| {mismatch.error:.3g} at {where}, "
+            f"tolerance {mismatch.tolerance:.3g}); sample size {count}, exact comparison"
+        )
+        return ClaimOutcome(claim, True, mismatch.error, mismatch.tolerance, count, EXACT, message)
+    message = (
+        f"{claim}: expected {mismatch.expected:.10g} (reference {reference} on your eps), actual "
+        f"{mismatch.actual:.10g} at {where}; |error| {mismatch.error:.3g} > tolerance {mismatch.tolerance:.3g}; "
+        f"{failures} of {count} {unit} outside tolerance{_diagnosis(call, actual, expected, others, draws)}; "
+        f"sample size {count} {unit}, exact comparison"
+    )
+    return ClaimOutcome(claim, False, mismatch.error, mismatch.tolerance, count, EXACT, message)
+
+
+def _diagnosis(call: _UserEstimator, actual: Tensor, expected: Tensor, others: dict[str, Tensor], draws: int) -> str:
+    for kind, values in others.items():
+        if bool(torch.allclose(actual, values, rtol=1e-9, atol=1e-12)):
+            if call.kind == "iwae" and kind == "elbo":
+                return "; your values equal the plain ELBO on the same K draws: mean of log-weights instead of log-mean-exp?"
+            return f"; your values match kind={kind!r} on every data point: is that the estimator you meant?"
+    offset = actual - expected
+    if actual.numel() > 1 and float((offset - offset.mean()).abs().max()) <= 1e-8 * (1.0 + float(expected.abs().max())):
+        constant = float(offset.mean())
+        named = {
+            "log K": math.log(draws), "−log K": -math.log(draws),
+            "log(K−1) − log K": math.log(max(draws - 1, 1)) - math.log(draws),
+            "log(K+1) − log K": math.log(draws + 1) - math.log(draws),
+        } if call.kind == "iwae" else {}
+        for name, value in named.items():
+            if abs(constant - value) <= 1e-8:
+                return f"; actual − expected = {constant:.6g} = {name} everywhere (the −log K normaliser)"
+    if actual.numel() > 1 and bool((expected.abs() > 1e-12).all()):
+        ratio = actual / expected
+        if float((ratio - ratio.mean()).abs().max()) <= 1e-6 * float(ratio.abs().mean()):
+            r = float(ratio.mean())
+            if abs(r - draws) <= 1e-6 * draws:
+                return f"; actual/expected = {r:.6g} = L everywhere: a sum over the draws where the mean belongs"
+    return pattern_hint(actual, expected)
+
+
+def _flatten_leaf(name: str, tensor: Tensor) -> Tensor:
+    if name.endswith("scale_tril"):
+        return torch.tril(tensor)
+    return tensor
+
+
+def _same_draw_gradient(runs: list, rtol: float, atol: float) -> ClaimOutcome:
+    claim = "gradient on the same draw"
+    count = sum(t.numel() for _, _, exact, _ in runs for t in exact.values() if t is not None)
+    for label, user_grads, exact_grads, hint in runs:
+        for name, exact in exact_grads.items():
+            if exact is None:
+                continue
+            user = user_grads[name]
+            if user is None and bool((exact != 0).any()):
+                message = (
+                    f"{claim}: expected a gradient with respect to {name} (largest entry "
+                    f"{float(exact.abs().max()):.6g}), actual none [{label}]: {hint} — sample z with "
+                    f"q.rsample(eps), not a detached sample; sample size {count} gradient entries, exact comparison"
+                )
+                return ClaimOutcome(claim, False, float("inf"), atol, count, EXACT, message)
+    worst = None
+    failures = 0
+    for label, user_grads, exact_grads, _ in runs:
+        for name, exact in exact_grads.items():
+            if exact is None:
+                continue
+            user = user_grads[name]
+            user = torch.zeros_like(exact) if user is None else user
+            mismatch = worst_mismatch(_flatten_leaf(name, user), _flatten_leaf(name, exact), rtol=rtol, atol=atol, scale=None)
+            failures += mismatch.failures
+            if worst is None or mismatch.ratio > worst[0].ratio:
+                worst = (mismatch, label, name)
+    assert worst is not None
+    mismatch, label, name = worst
+    where = f"d/d {name}{list(mismatch.index)} [{label}]"
+    if failures:
+        zero = " (your gradient is 0 there: is z detached, e.g. sampled without rsample?)" if mismatch.actual == 0.0 else ""
+        message = (
+            f"{claim}: expected {mismatch.expected:.10g} (autograd of the reference on your eps), actual "
+            f"{mismatch.actual:.10g} at {where}{zero}; |error| {mismatch.error:.3g} > tolerance "
+            f"{mismatch.tolerance:.3g}; {failures} of {count} entries outside tolerance; sample size "
+            f"{count} gradient entries, exact comparison"
+        )
+    else:
+        message = (
+            f"{claim}: all {count} gradient entries within tolerance (largest |error| {mismatch.error:.3g} at "
+            f"{where}, tolerance {mismatch.tolerance:.3g}); sample size {count}, exact comparison"
+        )
+    return ClaimOutcome(claim, failures == 0, mismatch.error, mismatch.tolerance, count, EXACT, message)
+
+
+# ---------------------------------------------------------------------------------------------
+# generator noise: tightness (exact) and statistical claims
+# ---------------------------------------------------------------------------------------------
+TIGHTNESS_CALLS = 5
+REFERENCE_GROUPS = 40_000  # draws of the reference IWAE, for its expectation and gradient
+REFERENCE_CHUNKS = 20
+
+
+def _generator_claims(
+    call: _UserEstimator, setups: list[Setup], num_particles: int, rtol: float, atol: float,
+    alpha: float, replicates: int, seed: int,
+) -> list[ClaimOutcome]:
+    for i, setup in enumerate(setups):
+        _require_uses_generator(call, setup, 20_000 + seed + i)
+    outcomes: list[ClaimOutcome] = []
+    if call.kind in ("elbo", "iwae"):
+        outcomes.append(_tightness(call, setups, rtol, atol, seed))
+    samples = [_replicate(call, setup, replicates, 30_000 + seed + i) for i, setup in enumerate(setups)]
+    # Each statistical claim tests all setups together at level α (Bonferroni inside z_test).
+    values = torch.cat([v for v, _ in samples], dim=-1)  # (R, S·B) or (R, S)
+    labels = [s.label for s in setups]
+    per_setup = values.shape[1] // len(setups)
+    log_marginal = torch.cat([call.reduce(s.model.log_marginal(s.x)).reshape(-1) for s in setups]).detach()
+    closed_elbo = torch.cat([call.reduce(s.model.elbo(s.x, s.q)).reshape(-1) for s in setups]).detach()
+
+    def where(index: int) -> str:
+        setup = labels[index // per_setup]
+        return f"data point {index % per_setup} [{setup}]" if call.reduction == "none" else f"[{setup}]"
+
+    if call.kind == "iwae":
+        reference, reference_se, reference_grad, reference_grad_se = _reference_iwae(call, setups, num_particles, seed)
+        outcomes.append(_statistical("unbiased", z_test(values, reference, alpha=alpha, expected_standard_error=reference_se), "E[reference IWAE_K]", where, alpha, "calls"))
+        outcomes.append(_statistical("bound ≤ log p(x)", z_test(values, log_marginal, alpha=alpha, side="less"), "at most log p(x)", where, alpha, "calls"))
+        outcomes.append(_statistical("IWAE ≥ ELBO", z_test(values, closed_elbo, alpha=alpha, side="greater"), "at least the closed-form ELBO", where, alpha, "calls"))
+        grads = torch.cat([g for _, g in samples], dim=-1)
+        outcomes.append(_statistical("gradient unbiased", z_test(grads, reference_grad, alpha=alpha, expected_standard_error=reference_grad_se), "E[gradient of the reference IWAE_K]", _gradient_where(setups), alpha, "calls"))
+        return outcomes
+    outcomes.append(_statistical("unbiased", z_test(values, closed_elbo, alpha=alpha), "closed-form ELBO", where, alpha, "calls"))
+    outcomes.append(_statistical("bound ≤ log p(x)", z_test(values, log_marginal, alpha=alpha, side="less"), "at most log p(x)", where, alpha, "calls"))
+    gap = torch.cat([call.reduce(kl_divergence(s.q, s.model.posterior(s.x))).reshape(-1) for s in setups]).detach()
+    outcomes.append(_statistical("gap identity", z_test(log_marginal - values, gap, alpha=alpha), "log p(x) − E[estimate] = KL(q‖p(z|x))", where, alpha, "calls"))
+    grads = torch.cat([g for _, g in samples], dim=-1)
+    exact = torch.cat([_exact_gradient(call, s) for s in setups])
+    outcomes.append(_statistical("gradient unbiased", z_test(grads, exact, alpha=alpha), "autograd of the closed-form ELBO", _gradient_where(setups), alpha, "calls"))
+    return outcomes
+
+
+def _require_uses_generator(call: _UserEstimator, setup: Setup, seed: int) -> None:
+    first = call(live(setup), torch.Generator().manual_seed(seed)).detach()
+    second = call(live(setup), torch.Generator().manual_seed(seed)).detach()
+    if not torch.equal(first, second):
+        raise GateInputError(
+            "your estimator returned different values for two generators with the same seed; "
+            "expected all noise drawn from the generator argument (e.g. torch.randn(..., generator=generator))"
+        )
+
+
+def _tightness(call: _UserEstimator, setups: list[Setup], rtol: float, atol: float, seed: int) -> ClaimOutcome:
+    claim = "tight at the posterior"
+    worst: tuple[Mismatch, str] | None = None
+    count = failures = 0
+    for i, setup in enumerate(setups):
+        for r in range(TIGHTNESS_CALLS):
+            state = live(setup, setup.posterior_q)
+            actual = call(state, torch.Generator().manual_seed(40_000 + seed + 100 * i + r)).detach()
+            expected = call.reduce(setup.model.log_marginal(setup.x)).detach()
+            mismatch = worst_mismatch(actual, expected, rtol=rtol, atol=atol)
+            count += mismatch.count
+            failures += mismatch.failures
+            if worst is None or mismatch.ratio > worst[0].ratio:
+                worst = (mismatch, setup.label)
+    assert worst is not None
+    mismatch, label = worst
+    where = f"data point {mismatch.index[0]} [{label}]" if mismatch.index else f"[{label}]"
+    if failures:
+        message = (
+            f"{claim}: expected {mismatch.expected:.10g} (exact log p(x): at q = p(z|x) every draw gives it), "
+            f"actual {mismatch.actual:.10g} at {where}; |error| {mismatch.error:.3g} > tolerance "
+            f"{mismatch.tolerance:.3g}; {failures} of {count} values outside tolerance; sample size {count} "
+            f"values from {TIGHTNESS_CALLS} calls per setup, exact comparison"
+        )
+    else:
+        message = (
+            f"{claim}: all {count} values equal log p(x) within tolerance (largest |error| {mismatch.error:.3g}); "
+            f"sample size {count}, exact comparison"
+        )
+    return ClaimOutcome(claim, failures == 0, mismatch.error, mismatch.tolerance, count, EXACT, message)
+
+
+def _q_leaf_names(setup: Setup) -> list[str]:
+    return ["q.mean", "q.log_std" if setup.family == "diagonal" else "q.scale_tril"]
+
+
+def _flat_q_gradient(grads: dict[str, Tensor | None], setup: Setup, leaves: dict[str, Tensor]) -> Tensor:
+    parts = []
+    for name in _q_leaf_names(setup):
+        g = grads[name]
+        g = torch.zeros_like(leaves[name]) if g is None else g
+        if name == "q.scale_tril":
+            rows, cols = torch.tril_indices(LATENT_DIM, LATENT_DIM)
+            g = g[:, rows, cols]
+        parts.append(g.reshape(-1))
+    return torch.cat(parts)
+
+
+def _gradient_where(setups: list[Setup]) -> Callable[[int], str]:
+    names: list[str] = []
+    for setup in setups:
+        for name in _q_leaf_names(setup):
+            if name == "q.scale_tril":
+                rows, cols = torch.tril_indices(LATENT_DIM, LATENT_DIM).tolist()
+                names += [f"d/d {name}[{b}, {r}, {c}] [{setup.label}]" for b in range(BATCH_SIZE) for r, c in zip(rows, cols)]
+            else:
+                names += [f"d/d {name}[{b}, {j}] [{setup.label}]" for b in range(BATCH_SIZE) for j in range(LATENT_DIM)]
+    return lambda index: names[index]
+
+
+def _replicate(call: _UserEstimator, setup: Setup, replicates: int, seed: int) -> tuple[Tensor, Tensor]:
+    """(R, B) or (R, 1) values and (R, P) gradients in q's parameters from R independent calls."""
+    generator = torch.Generator().manual_seed(seed)
+    values, grads = [], []
+    for _ in range(replicates):
+        state = live(setup)
+        output = call(state, generator)
+        grad = gradients_of(_scalar(output), {n: state.leaves[n] for n in _q_leaf_names(setup)})
+        values.append(output.detach().reshape(-1))
+        grads.append(_flat_q_gradient(grad, setup, state.leaves))
+    return torch.stack(values), torch.stack(grads)
+
+
+def _exact_gradient(call: _UserEstimator, setup: Setup) -> Tensor:
+    state = live(setup)
+    value = _scalar(call.reduce(state.model.elbo(state.x, state.q)))
+    return _flat_q_gradient(gradients_of(value, state.leaves), setup, state.leaves)
+
+
+def _reference_iwae(
+    call: _UserEstimator, setups: list[Setup], num_particles: int, seed: int
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """E[IWAE_K] per data point and its gradient in q's parameters, estimated from many draws."""
+    means, ses, grad_means, grad_ses = [], [], [], []
+    for i, setup in enumerate(setups):
+        generator = torch.Generator().manual_seed(50_000 + seed + i)
+        per_chunk = REFERENCE_GROUPS // REFERENCE_CHUNKS
+        chunk_values, chunk_grads = [], []
+        for _ in range(REFERENCE_CHUNKS):
+            eps = torch.randn(per_chunk, num_particles, BATCH_SIZE, LATENT_DIM, generator=generator, dtype=torch.float64)
+            state = live(setup)
+            values = call.reduce(reference_estimate("iwae", state.model, state.q, state.x, eps).mean(0))
+            grad = gradients_of(_scalar(values), {n: state.leaves[n] for n in _q_leaf_names(setup)})
+            chunk_values.append(values.detach().reshape(-1))
+            chunk_grads.append(_flat_q_gradient(grad, setup, state.leaves))
+        v, g = torch.stack(chunk_values), torch.stack(chunk_grads)  # (chunks, B), (chunks, P)
+        means.append(v.mean(0))
+        ses.append(v.std(0) / math.sqrt(REFERENCE_CHUNKS))
+        grad_means.append(g.mean(0))
+        grad_ses.append(g.std(0) / math.sqrt(REFERENCE_CHUNKS))
+    return torch.cat(means), torch.cat(ses), torch.cat(grad_means), torch.cat(grad_ses)
+
+
+def _statistical(claim: str, test: ZTest, reference: str, where: Callable[[int], str], alpha: float, unit: str) -> ClaimOutcome:
+    side = f"Bonferroni over {test.coordinates} coordinates"
+    if test.side == "two-sided":
+        statistic, bound = f"|z| = {abs(test.z):.3g}", f"{test.critical:.3g}"
+    elif test.side == "less":
+        statistic, bound = f"z = {test.z:.3g}", f"{test.critical:.3g} (one-sided)"
+    else:
+        statistic, bound = f"z = {test.z:.3g}", f"−{test.critical:.3g} (one-sided)"
+    if test.passed:
+        relation = "≥" if test.side == "greater" else "≤"
+        message = (
+            f"{claim}: worst {statistic} {relation} {bound} at {where(test.index)} "
+            f"(estimate {test.estimate:.6g} ± {test.standard_error:.2g}, {reference} {test.expected:.6g}); "
+            f"α = {alpha:g} ({side}); detects a bias ≥ {test.detectable:.3g} with probability 0.95; "
+            f"sample size {test.n} {unit}"
+        )
+    else:
+        message = (
+            f"{claim}: expected {reference} = {test.expected:.6g}, actual {test.estimate:.6g} ± "
+            f"{test.standard_error:.2g} (SE) at {where(test.index)}; {statistic} beyond {bound} "
+            f"(α = {alpha:g}, {side}); sample size {test.n} {unit}"
+        )
+    error = abs(test.estimate - test.expected)
+    return ClaimOutcome(claim, test.passed, error, test.critical * test.standard_error, test.n, alpha, message)
