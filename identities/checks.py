@@ -1,0 +1,298 @@
+"""Checks of one claimed relation between two expressions, in every model family.
+
+Each family gives both sides values with free symbolic parameters. A check first looks for a
+counterexample at exact rational parameter points (30-digit evaluation), then for a symbolic
+proof: for '=' the difference reduces to 0; for '>=' / '<=' the difference reduces to 0 or to a
+quantity the family knows to be non-negative (a KL divergence; Gibbs' inequality); for '≈'
+between objectives, the expectation over the Monte Carlo draws of the right side reduces to the
+left side (and when it does not, the two maximisers are computed and compared).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from identities.latex import nodes as n
+from identities.semantics.errors import Divergent, NotApplicable, NotClosed
+from identities.semantics.evaluate import Context, Family, render
+from identities.semantics.numeric import canonical, differs, evaluate
+
+VERIFIED, REFUTED, DEFINITION, UNVERIFIED = "verified", "refuted", "definition", "unverified"
+
+
+@dataclass
+class FamilyResult:
+    family: str
+    status: str  # "proved", "refuted", "undecided", "n/a"
+    note: str  # proof method, counterexample summary, or reason
+
+
+@dataclass
+class Outcome:
+    verdict: str
+    evidence: str  # one line
+    details: list[str] = field(default_factory=list)
+
+
+def _fmt_point(point: dict, used: set) -> str:
+    keys = sorted((k for k in point if k in used), key=lambda s: s.name)
+    return ", ".join(f"{k.name}={point[k]}" for k in keys)
+
+
+def _exact(expr: sp.Expr, point: dict) -> str:
+    value = sp.sympify(expr).xreplace(point)
+    try:
+        value = sp.simplify(value)
+    except Exception:  # noqa: BLE001 - presentation only; the number below is what counts
+        pass
+    return sp.sstr(value)
+
+
+def _components(family: Family, value) -> list[sp.Expr]:
+    vals = family.values(value)
+    return list(vals) if isinstance(vals, tuple) else [vals]
+
+
+def _sides(family: Family, left: n.Node, right: n.Node):
+    ctx_l, ctx_r = Context(), Context()
+    lv = family.evaluate(left, ctx_l)
+    rv = family.evaluate(right, ctx_r)
+    return lv, rv, ctx_l.random[0], ctx_r.random[0]
+
+
+def _free(exprs) -> set:
+    out = set()
+    for e in exprs:
+        out |= sp.sympify(e).free_symbols
+    return out
+
+
+def _search(family: Family, left_vals, right_vals, bad) -> tuple | None:
+    """First point (and component) where bad(left, right) holds with both sides defined; else the
+    first point where exactly one side is undefined, as a fallback. None when neither occurs."""
+    free = _free(left_vals + right_vals)
+    fallback = None
+    for point in family.points(free):
+        for k, (lx, rx) in enumerate(zip(_broadcast(left_vals, right_vals)[0],
+                                          _broadcast(left_vals, right_vals)[1])):
+            lval, lwhy = evaluate(lx, point)
+            rval, rwhy = evaluate(rx, point)
+            if lval is not None and rval is not None:
+                if bad(lval, rval):
+                    return ("defined", point, k, lx, rx, lval, rval)
+            elif (lval is None) != (rval is None) and fallback is None:
+                fallback = ("undefined", point, k, lx, rx, lval or lwhy, rval or rwhy)
+    return fallback
+
+
+def _broadcast(a: list, b: list):
+    if len(a) == 1 and len(b) > 1:
+        a = a * len(b)
+    if len(b) == 1 and len(a) > 1:
+        b = b * len(a)
+    return a, b
+
+
+def _describe(family: Family, found: tuple, left_label: str, right_label: str) -> str:
+    kind, point, k, lx, rx, lval, rval = found
+    used = _free([lx, rx])
+    where = _fmt_point(point, used)
+    if family.name == "discrete" and len(_free([lx, rx])) and k is not None:
+        pass
+    zpart = f", z={k + 1}" if family.name == "discrete" and (isinstance(k, int) and
+                                                            _is_table_row(family, lx, rx)) else ""
+    if kind == "defined":
+        return (f"{family.name} family at {where}{zpart}: {left_label} = {_exact(lx, point)} "
+                f"≈ {sp.N(lval, 8)}, {right_label} = {_exact(rx, point)} ≈ {sp.N(rval, 8)}")
+    lhs = f"{_exact(lx, point)} ≈ {sp.N(lval, 8)}" if not isinstance(lval, str) else f"undefined ({lval})"
+    rhs = f"{_exact(rx, point)} ≈ {sp.N(rval, 8)}" if not isinstance(rval, str) else f"undefined ({rval})"
+    return f"{family.name} family at {where}{zpart}: {left_label} = {lhs}, {right_label} = {rhs}"
+
+
+def _is_table_row(family, lx, rx) -> bool:
+    return getattr(family, "_last_table", False)
+
+
+# -- '=' ---------------------------------------------------------------------------------------
+def check_equal(families: list[Family], left: n.Node, right: n.Node) -> list[FamilyResult]:
+    results = []
+    for family in families:
+        try:
+            lv, rv, lrand, rrand = _sides(family, left, right)
+        except NotApplicable as exc:
+            results.append(FamilyResult(family.name, "n/a", str(exc)))
+            continue
+        except NotClosed as exc:
+            results.append(FamilyResult(family.name, "undecided", f"no closed form: {exc}"))
+            continue
+        except Divergent as exc:
+            results.append(FamilyResult(family.name, "undecided", f"a side has no value: {exc}"))
+            continue
+        if lrand or rrand:
+            results.append(FamilyResult(family.name, "undecided",
+                                        "a side depends on random Monte Carlo draws; '=' with a "
+                                        "random side is not an identity"))
+            continue
+        lvals, rvals = _components(family, lv), _components(family, rv)
+        family._last_table = max(len(lvals), len(rvals)) > 1
+        found = _search(family, lvals, rvals, differs)
+        if found is not None and found[0] == "defined":
+            results.append(FamilyResult(family.name, "refuted", _describe(family, found, "left", "right")))
+            continue
+        if family.prove_equal(lv, rv):
+            results.append(FamilyResult(family.name, "proved",
+                                        f"left − right ≡ 0 in the {family.description}"))
+        elif found is not None:
+            results.append(FamilyResult(family.name, "refuted",
+                                        _describe(family, found, "left", "right")))
+        else:
+            results.append(FamilyResult(family.name, "undecided",
+                                        "no counterexample at the test points, but the difference "
+                                        "did not reduce to 0"))
+    return results
+
+
+# -- '>=' / '<=' -------------------------------------------------------------------------------
+def check_inequality(families: list[Family], left: n.Node, rel: str, right: n.Node) -> list[FamilyResult]:
+    big, small = (left, right) if rel in {">=", ">"} else (right, left)
+    results = []
+    for family in families:
+        try:
+            bv, sv, brand, srand = _sides(family, big, small)
+        except NotApplicable as exc:
+            results.append(FamilyResult(family.name, "n/a", str(exc)))
+            continue
+        except (NotClosed, Divergent) as exc:
+            results.append(FamilyResult(family.name, "undecided", f"no closed form: {exc}"))
+            continue
+        if brand or srand:
+            results.append(FamilyResult(family.name, "undecided", "a side depends on random draws"))
+            continue
+        bvals, svals = _components(family, bv), _components(family, sv)
+        family._last_table = max(len(bvals), len(svals)) > 1
+        tol = sp.Float("1e-15", 30)
+        found = _search(family, bvals, svals, lambda b, s: b - s < -tol * (1 + abs(b) + abs(s)))
+        labels = ("left", "right") if big is left else ("right", "left")
+        if found is not None and found[0] == "defined":
+            kind, point, k, bx, sx, bval, sval = found
+            if big is left:
+                msg = _describe(family, found, "left", "right")
+            else:
+                msg = _describe(family, ("defined", point, k, sx, bx, sval, bval), "left", "right")
+            results.append(FamilyResult(family.name, "refuted",
+                                        msg + f" — the claimed '{rel}' fails"))
+            continue
+        diff = bv - sv
+        if family.prove_equal(bv, sv):
+            results.append(FamilyResult(family.name, "proved",
+                                        f"both sides are identical (difference ≡ 0) in the {family.description}"))
+            continue
+        for label, gap, reason in family.gaps():
+            if family.prove_equal(diff, gap):
+                bigger = "left − right" if big is left else "right − left"
+                results.append(FamilyResult(family.name, "proved",
+                                            f"{bigger} ≡ {label} ≥ 0 ({reason}) in the {family.description}"))
+                break
+        else:
+            if found is not None:
+                kind, point, k, bx, sx, bval, sval = found
+                order = found if big is left else ("undefined", point, k, sx, bx, sval, bval)
+                results.append(FamilyResult(family.name, "refuted", _describe(family, order, *labels[:0] or ("left", "right"))))
+            else:
+                results.append(FamilyResult(family.name, "undecided",
+                                            "no counterexample at the test points, but the difference is "
+                                            "not a known non-negative quantity"))
+    return results
+
+
+def combine(results: list[FamilyResult], relation: str) -> Outcome:
+    """One verdict from the per-family results."""
+    details = [f"[{r.family}] {r.status}: {r.note}" for r in results]
+    refuted = [r for r in results if r.status == "refuted"]
+    proved = [r for r in results if r.status == "proved"]
+    undecided = [r for r in results if r.status == "undecided"]
+    if refuted:
+        return Outcome(REFUTED, f"counterexample: {refuted[0].note}", details)
+    if proved and not undecided:
+        names = " and ".join(f"{r.family}" for r in proved)
+        skipped = [r for r in results if r.status == "n/a"]
+        extra = f" ({', '.join(r.family for r in skipped)} family not applicable)" if skipped else ""
+        method = "; ".join(sorted({_method(r.note) for r in proved}))
+        return Outcome(VERIFIED, f"'{relation}' proved symbolically on the {names} famil"
+                       f"{'ies' if len(proved) > 1 else 'y'}: {method}{extra}", details)
+    if undecided:
+        return Outcome(UNVERIFIED, f"could not decide: {undecided[0].note}", details)
+    return Outcome(UNVERIFIED, "no model family interprets this row: " +
+                   "; ".join(r.note for r in results), details)
+
+
+def _method(note: str) -> str:
+    return note.split(" in the ")[0]
+
+
+# -- '≈' between objectives --------------------------------------------------------------------
+def check_estimator(families: list[Family], left: n.Node, right: n.Node) -> Outcome:
+    """An '≈' whose right side is a Monte Carlo estimate: E[right] ≡ left and the same maximiser."""
+    argmax = isinstance(left, n.Argmax) and isinstance(right, n.Argmax)
+    if argmax and set(left.over) != set(right.over):
+        return Outcome(REFUTED, f"the two sides maximise over different parameters: "
+                       f"{left.over} vs {right.over}")
+    lbody = left.body if argmax else left
+    rbody = right.body if argmax else right
+    details = []
+    results = []
+    random_any = False
+    for family in families:
+        try:
+            lv, rv, lrand, rrand = _sides(family, lbody, rbody)
+        except NotApplicable as exc:
+            results.append(FamilyResult(family.name, "n/a", str(exc)))
+            continue
+        except (NotClosed, Divergent) as exc:
+            results.append(FamilyResult(family.name, "undecided", f"no closed form: {exc}"))
+            continue
+        random_any = random_any or lrand or rrand
+        lvals, rvals = _components(family, lv), _components(family, rv)
+        family._last_table = False
+        found = _search(family, lvals, rvals, differs)
+        if found is None and family.prove_equal(lv, rv):
+            results.append(FamilyResult(family.name, "proved",
+                                        f"E[right] − left ≡ 0 in the {family.description}"))
+        elif found is not None and found[0] == "defined":
+            results.append(FamilyResult(family.name, "refuted",
+                                        _describe(family, found, "left", "E[right]")))
+        else:
+            results.append(FamilyResult(family.name, "undecided", "E[right] − left did not reduce to 0"))
+    details += [f"[{r.family}] {r.status}: {r.note}" for r in results]
+    what = ("the right side's expectation over the draws z^(l) ~ q" if random_any
+            else "the right side")
+    refuted = [r for r in results if r.status == "refuted"]
+    proved = [r for r in results if r.status == "proved"]
+    if refuted:
+        maximiser = None
+        if argmax:
+            for family in families:
+                if hasattr(family, "maximisers"):
+                    try:
+                        maximiser = family.maximisers(lbody, rbody, left.over)
+                    except (NotApplicable, NotClosed, Divergent, ValueError) as exc:
+                        details.append(f"[{family.name}] maximisers not compared: {exc}")
+                    break
+        if argmax and maximiser is not None and not maximiser[0]:
+            details.append(maximiser[1])
+            return Outcome(UNVERIFIED, f"{what} differs from the left side "
+                           f"({refuted[0].note}), but the maximisers agree at the test point", details)
+        if maximiser is not None:
+            details.append(maximiser[1])
+            return Outcome(REFUTED, f"estimator claim fails: {what} ≠ left side "
+                           f"({refuted[0].note}); maximisers differ: {maximiser[2]}", details)
+        return Outcome(REFUTED, f"estimator claim fails: {what} ≠ left side ({refuted[0].note})", details)
+    if proved and len(proved) == len([r for r in results if r.status != "n/a"]):
+        names = " and ".join(r.family for r in proved)
+        tail = "; identical expected objectives have the same maximiser" if argmax else ""
+        return Outcome(VERIFIED, f"unbiased: {what} ≡ left side on the {names} "
+                       f"famil{'ies' if len(proved) > 1 else 'y'}{tail}", details)
+    return Outcome(UNVERIFIED, "could not decide the estimator claim: " +
+                   "; ".join(f"{r.family}: {r.note}" for r in results), details)

@@ -1,0 +1,31 @@
+"""A GitHub-Markdown section with the verdict of every displayed row."""
+
+from __future__ import annotations
+
+from identities.verdict import DocumentVerification
+
+_SYMBOL = {"verified": "✅ verified", "refuted": "❌ refuted", "definition": "📘 definition",
+           "unverified": "❔ unverified"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_section(doc: DocumentVerification, *, heading: str = "##") -> str:
+    """Counts, a summary table, then each row's LaTeX (GitHub math) with its full evidence."""
+    lines = [f"{heading} Derivation: `{doc.source}`", "", f"**{doc.counts_line()}**", "",
+             "| Eq. | Block.row | Relation | Verdict | Evidence |",
+             "|---|---|---|---|---|"]
+    for r in doc.rows:
+        number = f"({r.number})" if r.number is not None else "—"
+        lines.append(f"| {number} | {r.block}.{r.row} | {_cell(r.relation or '—')} | "
+                     f"{_SYMBOL[r.verdict]} | {_cell(r.evidence)} |")
+    lines.append("")
+    for r in doc.rows:
+        lines += [f"{heading}# {r.label}: {r.verdict}", "", "```math", r.tex, "```", "",
+                  f"**Evidence.** {r.evidence}", ""]
+        if r.details and r.details != r.evidence:
+            lines += ["<details><summary>Details</summary>", "", "```text", r.details, "```", "",
+                      "</details>", ""]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,268 @@
+"""Verify a document: read its display rows, parse them, and judge every row.
+
+A row whose left side is empty continues the chain of its block: it claims that the previous
+row's right side stands in its relation to its own right side. When the previous row was
+refuted, the row is also checked against the last row of the chain that holds (the anchor),
+through the composed relation, and takes that verdict; so one wrong step yields one refutation,
+and a later correct step is not blamed for it. Modelling rows ('density = N(...)') are recorded
+as definitions and followed by the families in later rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sympy as sp
+
+from identities import checks
+from identities.checks import DEFINITION, REFUTED, UNVERIFIED, VERIFIED, Outcome
+from identities.errors import CannotParse
+from identities.latex import nodes as n
+from identities.latex.parser import parse_row
+from identities.reader import DisplayRow, read_blocks, read_path
+from identities.semantics.discrete import DiscreteFamily
+from identities.semantics.errors import Divergent, NotApplicable, NotClosed
+from identities.semantics.evaluate import Context, render, var_key
+from identities.semantics.gaussian import LinearGaussianFamily
+from identities.semantics.numeric import canonical
+from identities.semantics.symbols import doc_symbol
+from identities.verdict import DocumentVerification, RowVerdict
+
+_COMPOSE = {("=", "="): "=", ("=", ">="): ">=", (">=", "="): ">=", (">=", ">="): ">=",
+            ("=", "<="): "<=", ("<=", "="): "<=", ("<=", "<="): "<="}
+
+
+def compose(a: str | None, b: str) -> str | None:
+    if a is None:
+        return b
+    return _COMPOSE.get((a, b))
+
+
+class _Verifier:
+    def __init__(self):
+        self.families = [LinearGaussianFamily(), DiscreteFamily()]
+        self.gaussian_definitions: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}  # var -> (label, mean, var)
+
+    # -- a relation between two expressions ---------------------------------------------------
+    def judge(self, left: n.Node, rel: str, right: n.Node) -> Outcome:
+        if rel == "=":
+            return checks.combine(checks.check_equal(self.families, left, right), "=")
+        if rel in {">=", "<="}:
+            return checks.combine(checks.check_inequality(self.families, left, rel, right), rel)
+        if rel == "≈":
+            return checks.check_estimator(self.families, left, right)
+        if rel in {"<", ">"}:
+            out = checks.combine(checks.check_inequality(self.families, left, rel, right), rel)
+            if out.verdict == VERIFIED:
+                return Outcome(UNVERIFIED, "the non-strict form holds, strictness not checked: "
+                               + out.evidence, out.details)
+            return out
+        return Outcome(UNVERIFIED, f"relation '{rel}' is not checked", [])
+
+    # -- rows of special shape ----------------------------------------------------------------
+    def definition(self, row: n.Row, label: str) -> Outcome:
+        density, normal = row.parts[0], row.parts[1]
+        notes = [f.define(density, normal) for f in self.families]
+        key = render(density)
+        try:
+            mean = self.families[0].scalar(self.families[0].evaluate(normal.mean))
+            cov = self.families[0].scalar(self.families[0].evaluate(normal.cov))
+            self.gaussian_definitions.setdefault(var_key(density.variables[0]), [])
+            self.gaussian_definitions[var_key(density.variables[0])].append(
+                (label, density, mean, cov))
+        except (NotClosed, NotApplicable):
+            pass
+        return Outcome(DEFINITION, f"modelling choice: {key} is defined as {render(normal)}; "
+                       "later rows use it", [f"[{f.name}] {note}" for f, note in zip(self.families, notes)])
+
+    def reparameterisation(self, row: n.Row, label: str) -> Outcome:
+        """'v = A + B ε with ε ~ N(μ, Σ)': the law of v by change of variables, compared with a
+        density defined earlier for v when there is one."""
+        target, expr = row.parts[0], row.parts[1]
+        noise = row.clauses[0]
+        if not isinstance(noise.dist, n.Normal):
+            return Outcome(UNVERIFIED, f"noise distribution {render(noise.dist)} is not a Gaussian")
+        eps_name = var_key(noise.variable)
+        gauss = self.families[0]
+        eps = doc_symbol("noise:" + eps_name)
+        try:
+            noise_mean = gauss.scalar(gauss.evaluate(noise.dist.mean))
+            noise_var = gauss.scalar(gauss.evaluate(noise.dist.cov))
+            value = _affine(expr, eps_name, eps)
+        except (NotClosed, NotApplicable, Divergent, CannotParse) as exc:
+            return Outcome(UNVERIFIED, f"cannot read the reparameterisation: {exc}")
+        poly = sp.Poly(sp.expand(value), eps)
+        if poly.degree() > 1:
+            return Outcome(UNVERIFIED, f"{render(expr)} is not affine in {eps_name}: no Gaussian law "
+                           "by a linear change of variables")
+        scale = poly.coeff_monomial(eps)
+        shift = poly.coeff_monomial(1)
+        mean = sp.simplify(shift + scale * noise_mean)
+        var = sp.simplify(scale ** 2 * noise_var)
+        notes = list(row.notes)
+        law = f"N({sp.sstr(mean)}, {sp.sstr(var)})"
+        if noise.dist.variable is not None and var_key(noise.dist.variable) != eps_name:
+            notes.append(f"the noise density is written over {var_key(noise.dist.variable)}, "
+                         f"not {eps_name}")
+        method = (f"change of variables: {var_key(target)} = {sp.sstr(shift)} + {sp.sstr(scale)}·{eps_name} "
+                  f"with {eps_name} ~ N({sp.sstr(noise_mean)}, {sp.sstr(noise_var)}) has law {law}")
+        candidates = self.gaussian_definitions.get(var_key(target), [])
+        used = {str(s) for s in (mean.free_symbols | var.free_symbols)}
+        matching = [c for c in candidates
+                    if all(any(f"({var_key(g)})" in u or u == var_key(g) for u in used)
+                           for g in c[1].given)]
+        if not matching:
+            return Outcome(DEFINITION, f"reparameterisation: defines {var_key(target)} by {method}",
+                           [method] + notes)
+        best = max(matching, key=lambda c: len(c[1].given))
+        ref_label, density, ref_mean, ref_var = best
+        same = canonical(mean - ref_mean) == 0 and canonical(var - ref_var) == 0
+        ref = f"{render(density)} = N({sp.sstr(ref_mean)}, {sp.sstr(ref_var)}) of {ref_label}"
+        if same:
+            return Outcome(VERIFIED, f"{method} = {ref} (Gaussian family, affine change of variables)",
+                           [method, f"matches {ref}"] + notes)
+        free = sorted(mean.free_symbols | var.free_symbols | ref_mean.free_symbols |
+                      ref_var.free_symbols, key=lambda s: s.name)
+        point = {s: (sp.Rational(1, 2) * (k + 2) if s.is_positive else sp.Rational(k + 1, 3))
+                 for k, s in enumerate(free)}
+        where = ", ".join(f"{s.name}={point[s]}" for s in free)
+        cex = (f"at {where}: the law is N({sp.sstr(mean.xreplace(point))}, "
+               f"{sp.sstr(var.xreplace(point))}) but {ref_label} gives N({sp.sstr(ref_mean.xreplace(point))}, "
+               f"{sp.sstr(ref_var.xreplace(point))})")
+        if mean.xreplace(point) == ref_mean.xreplace(point) and var.xreplace(point) == ref_var.xreplace(point):
+            return Outcome(UNVERIFIED, f"{method}; could not match it with {ref}", [method] + notes)
+        return Outcome(REFUTED, f"counterexample: {cex}", [method, f"differs from {ref}", cex] + notes)
+
+    # -- the document -------------------------------------------------------------------------
+    def run(self, text: str, source: str) -> DocumentVerification:
+        doc = DocumentVerification(source)
+        for block in read_blocks(text):
+            chain: list[tuple[n.Node, str | None, str]] = []  # (expr, relation into it, verdict)
+            anchor = -1  # index in chain of the last expression that holds
+            for drow in block.rows:
+                doc.rows.append(self.row(drow, chain, anchor))
+                # advance the anchor after a verified row
+                if doc.rows[-1].verdict == VERIFIED and chain:
+                    anchor = len(chain) - 1
+                elif chain and len(chain) == 1:
+                    anchor = 0
+                if chain and doc.rows[-1].verdict != VERIFIED and anchor < 0:
+                    anchor = 0
+        return doc
+
+    def row(self, drow: DisplayRow, chain: list, anchor: int) -> RowVerdict:
+        label = f"({drow.number})" if drow.number is not None else f"block {drow.block}, row {drow.row}"
+        base = dict(number=drow.number, block=drow.block, row=drow.row, latex=drow.raw,
+                    tex=drow.tex, line=drow.line, label=label)
+        try:
+            row = parse_row(drow.tex)
+        except CannotParse as exc:
+            chain.clear()
+            return RowVerdict(relation="", verdict=UNVERIFIED, evidence=str(exc),
+                              details=f"{exc}\nrow: {drow.tex}", **base)
+        relation = row.relations[0] if row.relations else ""
+        notes = list(row.notes)
+
+        def finish(outcome: Outcome, **extra) -> RowVerdict:
+            details = "\n".join(outcome.details + [f"note: {x}" for x in notes if x not in outcome.details])
+            return RowVerdict(relation=relation, verdict=outcome.verdict, evidence=outcome.evidence,
+                              details=details or outcome.evidence, **base, **extra)
+
+        if not row.relations:
+            chain.clear()
+            return finish(Outcome(DEFINITION, "a displayed expression without a relation: it names a "
+                                  "quantity and claims nothing"))
+        if row.parts[0] is not None and isinstance(row.parts[0], n.Density) and \
+                isinstance(row.parts[1], n.Normal) and len(row.parts) == 2 and relation in {"=", ":="}:
+            chain.clear()
+            return finish(self.definition(row, label))
+        if relation in {":=", "≡"}:
+            chain.clear()
+            return finish(Outcome(DEFINITION, f"notation: '{relation}' introduces a name"))
+        if row.clauses and row.parts[0] is not None and isinstance(row.parts[0], n.Var) and relation == "=":
+            chain.clear()
+            return finish(self.reparameterisation(row, label))
+        if row.clauses:
+            notes.append("clauses " + ", ".join(render(c) for c in row.clauses) + " are not used")
+        if row.parts[0] is None:
+            if not chain:
+                return finish(Outcome(UNVERIFIED, "a continuation row with no previous row to continue"))
+        else:
+            chain.clear()
+            chain.append((row.parts[0], None, VERIFIED))
+            anchor = 0
+        outcomes = []
+        step_info = None
+        anchor_info = None
+        for rel, part in zip(row.relations, row.parts[1:]):
+            prev_expr, _, prev_verdict = chain[-1]
+            step = self.judge(prev_expr, rel, part)
+            outcome = step
+            if prev_verdict == REFUTED and 0 <= anchor < len(chain) - 1:
+                composed = None
+                for _, r, _ in chain[anchor + 1:]:
+                    composed = compose(composed, r)
+                composed = compose(composed, rel) if composed is not None else None
+                step_info = {"from": "previous row", "relation": rel, "verdict": step.verdict,
+                             "evidence": step.evidence}
+                if composed is None:
+                    outcome = Outcome(UNVERIFIED, "the previous row fails and the relations from the last "
+                                      "row that holds do not compose; step as written: " + step.evidence,
+                                      step.details)
+                else:
+                    anchored = self.judge(chain[anchor][0], composed, part)
+                    anchor_info = {"from": self._label_of(chain, anchor), "relation": composed,
+                                   "verdict": anchored.verdict, "evidence": anchored.evidence}
+                    outcome = Outcome(anchored.verdict,
+                                      f"against {anchor_info['from']} (last step that holds), '{composed}': "
+                                      f"{anchored.evidence}; the step from the refuted previous row, "
+                                      f"as written: {step.verdict} ({step.evidence})",
+                                      [f"step from the previous row ({rel}): {step.verdict}: {step.evidence}"]
+                                      + step.details +
+                                      [f"against {anchor_info['from']} ({composed}): {anchored.verdict}"]
+                                      + anchored.details)
+            chain.append((part, rel, outcome.verdict))
+            outcomes.append(outcome)
+            if step_info is None:
+                step_info = {"from": "previous row" if row.parts[0] is None else "left side",
+                             "relation": rel, "verdict": step.verdict, "evidence": step.evidence}
+        final = _worst(outcomes)
+        return finish(final, step_from_previous=step_info, anchor=anchor_info)
+
+    @staticmethod
+    def _label_of(chain, index) -> str:
+        return "the chain's first expression" if index == 0 else f"the chain's expression {index}"
+
+
+def _worst(outcomes: list[Outcome]) -> Outcome:
+    for verdict in (REFUTED, UNVERIFIED, VERIFIED):
+        for o in outcomes:
+            if o.verdict == verdict:
+                return o
+    return outcomes[0]
+
+
+def _affine(expr: n.Node, eps_name: str, eps: sp.Symbol) -> sp.Expr:
+    """The reparameterisation's right side as a sympy expression in the noise symbol."""
+    gauss = LinearGaussianFamily()
+
+    class _Noise(LinearGaussianFamily):
+        def _eval_Var(self, node, ctx):
+            if node.sample is None and var_key(node) == eps_name:
+                return self.const(eps)
+            if node.name == "z" or node.name == "x":
+                return self.const(doc_symbol(var_key(node)))
+            return super()._eval_Var(node, ctx)
+
+    del gauss
+    fam = _Noise()
+    return fam.scalar(fam.evaluate(expr, Context()))
+
+
+def verify_document(text: str, *, source: str = "<text>") -> DocumentVerification:
+    """Verdicts for every displayed row of a Markdown+LaTeX document."""
+    return _Verifier().run(text, source)
+
+
+def verify_path(path: str | Path) -> DocumentVerification:
+    return verify_document(read_path(path), source=str(path))
