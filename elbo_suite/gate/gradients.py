@@ -1,0 +1,226 @@
+"""Gate for a user's per-draw gradient estimator of the ELBO (or of IWAE_K).
+
+Contract (the one `estimators.gradients` states for its own estimators). The gate calls
+`fn(log_joint, q, eps)` positionally, with
+- log_joint: a callable z (N, k) -> (N,), log p(x, z) for one data point x of an exact
+  linear-Gaussian model, row n depending on z[n] only; it also has `.log_likelihood(z)` and
+  `.log_prior(z)` for estimators that use the analytic KL, and `.model`, `.x`;
+- q: the variational parameters φ as `MeanLogStd` (φ = mean, log_std; P = 2k) or `MeanCholesky`
+  (φ = mean, log of L's diagonal, L's strictly lower entries; P = 2k + k(k−1)/2), with
+  q.path(eps), q.log_prob(eps), q.score(eps), q.path_vjp(eps, v), q.grad_z_log_prob(eps);
+- eps: standard-normal noise, (N, k); or (N, K, k) with group_size=K (leave-one-out baselines)
+  and for objective="iwae" (K = num_particles).
+It returns per-draw gradient estimates, a float64 tensor (N, P): row n is an unbiased estimate of
+∇_φ ELBO(φ) (or ∇_φ E[IWAE_K]) made from draw (or group) n alone.
+
+Claims, statistical, each with false-alarm rate α (Bonferroni over the coordinates and
+configurations tested together) and its power stated:
+- "unbiased away from the optimum": the mean of the N rows equals the exact gradient (autograd
+  on the closed-form ELBO; for IWAE, the mean of the doubly reparameterised reference on 4 N
+  fresh groups) at q away from the posterior, for two data points;
+- "stationary at the optimum": at q = p(z|x) the exact gradient is 0; the mean must be 0.
+A coordinate with zero sample variance (e.g. sticking-the-landing at the optimum) is compared
+exactly. The per-coordinate variance is reported beside the pathwise estimator's on the same
+draws (for IWAE, the standard reparameterised gradient).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from elbo_suite.gate.callables import call_user, require_callable, require_tensor_output
+from elbo_suite.gate.errors import GateInputError
+from elbo_suite.gate.result import ClaimOutcome, GateResult
+from elbo_suite.gate.setups import make_setup
+from elbo_suite.gate.statistics import ZTest, z_test
+from elbo_suite.gate.threads import single_threaded
+from estimators.gradients import (
+    GaussianParameterisation,
+    LinearGaussianTarget,
+    MeanCholesky,
+    MeanLogStd,
+    iwae_dreg,
+    iwae_reparameterised,
+    pathwise,
+)
+from estimators.variational import DiagonalGaussian, GaussianQ
+
+PARAMETERISATIONS = ("mean_log_std", "mean_cholesky", "both")
+OBJECTIVES = ("elbo", "iwae")
+AWAY_DATA_POINTS = (0, 1)
+REFERENCE_FACTOR = 4  # the IWAE reference uses this many times N groups
+
+
+@dataclass(frozen=True, eq=False)
+class CallableTarget(LinearGaussianTarget):
+    """A data point's log p(x, z) as a callable z (N, k) -> (N,), keeping the target's methods."""
+
+    def __call__(self, z: Tensor) -> Tensor:
+        return self.log_joint(z)
+
+
+@dataclass(frozen=True)
+class _Config:
+    label: str
+    target: CallableTarget
+    q: GaussianParameterisation
+    at_optimum: bool
+
+
+def check_gradient_estimator(
+    fn: Callable[..., Any],
+    *,
+    objective: str = "elbo",
+    num_particles: int = 5,
+    group_size: int | None = None,
+    parameterisation: str = "both",
+    num_draws: int = 20_000,
+    alpha: float = 1e-6,
+    seed: int = 0,
+) -> GateResult:
+    """Check a user's per-draw gradient estimator; see the module docstring."""
+    fn = require_callable("fn", fn)
+    if objective not in OBJECTIVES:
+        raise GateInputError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
+    if parameterisation not in PARAMETERISATIONS:
+        raise GateInputError(f"parameterisation: expected one of {PARAMETERISATIONS}, got {parameterisation!r}")
+    for name, value, minimum in (("num_particles", num_particles, 2), ("num_draws", num_draws, 100)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise GateInputError(f"{name}: expected an int ≥ {minimum}, got {value!r}")
+    if group_size is not None and (isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 2):
+        raise GateInputError(f"group_size: expected None or an int ≥ 2, got {group_size!r}")
+    group = num_particles if objective == "iwae" else group_size
+    families = ("mean_log_std", "mean_cholesky") if parameterisation == "both" else (parameterisation,)
+    subject = (
+        f"gradient estimator ({objective}"
+        + (f", K = {num_particles}" if objective == "iwae" else "")
+        + (f", groups of {group_size}" if group_size and objective == "elbo" else "")
+        + f", {parameterisation}, N = {num_draws})"
+    )
+    with single_threaded():
+        configs = [c for i, family in enumerate(families) for c in _configs(family, seed + i)]
+        runs = [_run(fn, config, objective, group, num_draws, seed + 100 * j) for j, config in enumerate(configs)]
+    away = [r for r in runs if not r.config.at_optimum]
+    optimum = [r for r in runs if r.config.at_optimum]
+    outcomes = [
+        _claim("unbiased away from the optimum", away, alpha, objective),
+        _claim("stationary at the optimum", optimum, alpha, objective),
+    ]
+    variance = {
+        r.config.label: {
+            "variance": r.samples.var(0).tolist(),
+            "pathwise_variance": r.pathwise.var(0).tolist(),
+            "parameters": r.config.q.param_names(),
+        }
+        for r in runs
+    }
+    return GateResult.from_claims(
+        subject, outcomes, objective=objective, num_particles=num_particles, group_size=group_size,
+        parameterisation=parameterisation, num_draws=num_draws, alpha=alpha, seed=seed, variance=variance,
+    )
+
+
+def _configs(family: str, seed: int) -> list[_Config]:
+    setup = make_setup("diagonal" if family == "mean_log_std" else "full", seed)
+
+    def params(q: GaussianQ, row: int) -> GaussianParameterisation:
+        if isinstance(q, DiagonalGaussian):
+            return MeanLogStd.from_parts(q.mean[row].detach(), q.log_std[row].detach())
+        return MeanCholesky.from_parts(q.mean[row].detach(), q.scale_tril[row].detach())
+
+    configs = [
+        _Config(f"{family}, data point {row}, q away from p(z|x), seed {seed}",
+                CallableTarget(setup.model, setup.x[row]), params(setup.q, row), False)
+        for row in AWAY_DATA_POINTS
+    ]
+    configs.append(
+        _Config(f"{family}, data point 0, q = p(z|x), seed {seed}",
+                CallableTarget(setup.model, setup.x[0]), params(setup.posterior_q, 0), True)
+    )
+    return configs
+
+
+@dataclass(frozen=True)
+class _Run:
+    config: _Config
+    samples: Tensor  # (N, P) the user's per-draw gradients
+    expected: Tensor  # (P,) the exact gradient (or the reference mean for IWAE)
+    expected_se: Tensor | None  # (P,) SE of an estimated reference
+    pathwise: Tensor  # (N, P) the pathwise estimator on the same draws
+
+
+def _run(fn: Callable[..., Any], config: _Config, objective: str, group: int | None, num_draws: int, seed: int) -> _Run:
+    generator = torch.Generator().manual_seed(60_000 + seed)
+    k, P = config.q.latent_dim, config.q.num_params
+    shape = (num_draws, k) if group is None else (num_draws, group, k)
+    eps = torch.randn(shape, generator=generator, dtype=torch.float64)
+    kind = type(config.q).__name__
+    signature = f"fn(log_joint z (N, {k}) -> (N,), q {kind} with P = {P}, eps {tuple(shape)})"
+    output = call_user(fn, (config.target, config.q, eps.clone()), "your gradient estimator", signature)
+    hints = {
+        (P,): "the mean gradient: return one row per draw (N, P) instead",
+        (num_draws,): "one value per draw: return the gradient rows (N, P), not a surrogate",
+        (num_draws, k): "a gradient in z: return the gradient in φ (P columns)",
+    }
+    samples = require_tensor_output(output, "your gradient estimator", (num_draws, P), f"(N, P) per-draw gradients", hints).detach()
+    if objective == "iwae":
+        pathwise_rows = iwae_reparameterised(config.target, config.q, eps)
+        reference_eps = torch.randn((REFERENCE_FACTOR * num_draws, group, k), generator=generator, dtype=torch.float64)
+        reference = iwae_dreg(config.target, config.q, reference_eps)
+        expected = reference.mean(0)
+        expected_se = reference.std(0) / reference.shape[0] ** 0.5
+        if config.at_optimum:  # the exact gradient at the posterior is 0 (IWAE_K = log p(x) there)
+            expected, expected_se = torch.zeros_like(expected), None
+    else:
+        flat = eps if group is None else eps.reshape(-1, k)
+        pathwise_rows = pathwise(config.target, config.q, flat)
+        if group is not None:
+            pathwise_rows = pathwise_rows.reshape(num_draws, group, P).mean(1)
+        expected = config.target.exact_elbo_gradient(config.q)
+        expected_se = None
+    return _Run(config, samples, expected.detach(), expected_se, pathwise_rows.detach())
+
+
+def _claim(claim: str, runs: list[_Run], alpha: float, objective: str) -> ClaimOutcome:
+    samples = torch.cat([r.samples for r in runs], dim=1)  # (N, Σ P)
+    expected = torch.cat([r.expected for r in runs])
+    ses = [r.expected_se if r.expected_se is not None else torch.zeros_like(r.expected) for r in runs]
+    names = [f"d/d {name} [{r.config.label}]" for r in runs for name in r.config.q.param_names()]
+    test = z_test(samples, expected, alpha=alpha, expected_standard_error=torch.cat(ses),
+                  zero_variance_atol=1e-9)
+    user_variance = sum(float(r.samples.var(0).sum()) for r in runs)
+    pathwise_variance = sum(float(r.pathwise.var(0).sum()) for r in runs)
+    reference = (
+        "0 (the exact gradient at the optimum)" if runs[0].config.at_optimum
+        else ("the exact gradient (autograd on the closed-form ELBO)" if objective == "elbo"
+              else "the doubly reparameterised reference mean")
+    )
+    variance = (
+        f"variance summed over coordinates {user_variance:.4g} vs pathwise {pathwise_variance:.4g} "
+        f"on the same draws"
+    )
+    where = names[test.index]
+    if test.passed:
+        message = (
+            f"{claim}: worst |z| = {abs(test.z):.3g} ≤ {test.critical:.3g} at {where} (estimate "
+            f"{test.estimate:.6g} ± {test.standard_error:.2g}, expected {reference} {test.expected:.6g}); "
+            f"α = {alpha:g} (Bonferroni over {test.coordinates} coordinates); detects a bias ≥ "
+            f"{test.detectable:.3g} with probability 0.95; {variance}; sample size {test.n} draws"
+        )
+    else:
+        zero = " (zero variance there: compared exactly)" if test.z == float("inf") else ""
+        message = (
+            f"{claim}: expected {reference} = {test.expected:.6g}, actual mean {test.estimate:.6g} ± "
+            f"{test.standard_error:.2g} (SE) at {where}{zero}; |z| = {abs(test.z):.3g} > {test.critical:.3g} "
+            f"(α = {alpha:g}, Bonferroni over {test.coordinates} coordinates); {variance}; "
+            f"sample size {test.n} draws"
+        )
+    return ClaimOutcome(
+        claim, test.passed, abs(test.estimate - test.expected), test.critical * test.standard_error,
+        test.n, alpha, message,
+    )

@@ -1,0 +1,52 @@
+"""One entry point for the command line: run a gate check on a callable given by its spec."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from elbo_suite.gate.callables import load_callable, require_callable
+from elbo_suite.gate.elbo import check_elbo_estimator
+from elbo_suite.gate.errors import GateInputError
+from elbo_suite.gate.gradients import check_gradient_estimator
+from elbo_suite.gate.kl import check_kl
+from elbo_suite.gate.result import GateResult
+
+GATE_KINDS = ("kl", "elbo", "iwae", "gradient")
+
+
+def run_gate(kind: str, spec: str | Callable[..., Any], **options: Any) -> GateResult:
+    """Check the callable named by `spec` ('package.module:function' or 'path/to/file.py:function',
+    or a callable itself).
+
+    kind "kl" -> check_kl; "elbo" -> check_elbo_estimator (options may include
+    estimator="elbo_analytic_kl"); "iwae" -> check_elbo_estimator(kind="iwae"); "gradient" ->
+    check_gradient_estimator. Options set to None take the check's default. Raises GateInputError
+    for an unknown kind, an unknown option, or any bad input.
+    """
+    if kind not in GATE_KINDS:
+        raise GateInputError(f"kind: expected one of {GATE_KINDS}, got {kind!r}")
+    fn = load_callable(spec) if isinstance(spec, str) else require_callable("spec", spec)
+    options = {name: value for name, value in options.items() if value is not None}
+    if kind == "kl":
+        return _call(check_kl, fn, options)
+    if kind == "gradient":
+        return _call(check_gradient_estimator, fn, options)
+    if "kind" in options:
+        raise GateInputError("option 'kind' is not accepted here: use estimator='elbo' or 'elbo_analytic_kl'")
+    estimator = "iwae" if kind == "iwae" else options.pop("estimator", "elbo")
+    if kind == "elbo" and estimator == "iwae":
+        raise GateInputError("estimator='iwae': use kind 'iwae' (it takes num_particles)")
+    return _call(check_elbo_estimator, fn, {"kind": estimator, **options})
+
+
+def _call(check: Callable[..., GateResult], fn: Callable[..., Any], options: dict[str, Any]) -> GateResult:
+    accepted = set(inspect.signature(check).parameters) - {"fn"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise GateInputError(
+            f"unexpected option(s) {', '.join(unknown)} for {check.__name__}; expected some of "
+            f"{', '.join(sorted(accepted))}"
+        )
+    return check(fn, **options)
