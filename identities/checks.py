@@ -42,12 +42,7 @@ def _fmt_point(point: dict, used: set) -> str:
 
 
 def _exact(expr: sp.Expr, point: dict) -> str:
-    value = sp.sympify(expr).xreplace(point)
-    try:
-        value = sp.simplify(value)
-    except Exception:  # noqa: BLE001 - presentation only; the number below is what counts
-        pass
-    return sp.sstr(value)
+    return sp.sstr(canonical(sp.sympify(expr).xreplace(point)))
 
 
 def _components(family: Family, value) -> list[sp.Expr]:

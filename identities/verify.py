@@ -137,7 +137,7 @@ class _Verifier:
     def run(self, text: str, source: str) -> DocumentVerification:
         doc = DocumentVerification(source)
         for block in read_blocks(text):
-            chain: list[tuple[n.Node, str | None, str]] = []  # (expr, relation into it, verdict)
+            chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
             anchor = -1  # index in chain of the last expression that holds
             for drow in block.rows:
                 doc.rows.append(self.row(drow, chain, anchor))
@@ -189,18 +189,18 @@ class _Verifier:
                 return finish(Outcome(UNVERIFIED, "a continuation row with no previous row to continue"))
         else:
             chain.clear()
-            chain.append((row.parts[0], None, VERIFIED))
+            chain.append((row.parts[0], None, VERIFIED, f"the left side of {label}"))
             anchor = 0
         outcomes = []
         step_info = None
         anchor_info = None
         for rel, part in zip(row.relations, row.parts[1:]):
-            prev_expr, _, prev_verdict = chain[-1]
+            prev_expr, _, prev_verdict, _ = chain[-1]
             step = self.judge(prev_expr, rel, part)
             outcome = step
             if prev_verdict == REFUTED and 0 <= anchor < len(chain) - 1:
                 composed = None
-                for _, r, _ in chain[anchor + 1:]:
+                for _, r, _, _ in chain[anchor + 1:]:
                     composed = compose(composed, r)
                 composed = compose(composed, rel) if composed is not None else None
                 step_info = {"from": "previous row", "relation": rel, "verdict": step.verdict,
@@ -221,7 +221,7 @@ class _Verifier:
                                       + step.details +
                                       [f"against {anchor_info['from']} ({composed}): {anchored.verdict}"]
                                       + anchored.details)
-            chain.append((part, rel, outcome.verdict))
+            chain.append((part, rel, outcome.verdict, label))
             outcomes.append(outcome)
             if step_info is None:
                 step_info = {"from": "previous row" if row.parts[0] is None else "left side",
@@ -231,7 +231,7 @@ class _Verifier:
 
     @staticmethod
     def _label_of(chain, index) -> str:
-        return "the chain's first expression" if index == 0 else f"the chain's expression {index}"
+        return chain[index][3]
 
 
 def _worst(outcomes: list[Outcome]) -> Outcome:

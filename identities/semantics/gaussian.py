@@ -14,7 +14,7 @@ import sympy as sp
 from identities.latex import nodes as n
 from identities.semantics.errors import NotApplicable, NotClosed
 from identities.semantics.evaluate import Context, Family, render, var_key
-from identities.semantics.gaussian_algebra import GaussFun, Term, Z
+from identities.semantics.gaussian_algebra import GaussFun, Term, Z, _padd
 from identities.semantics.numeric import canonical
 
 
@@ -95,8 +95,7 @@ class LinearGaussianFamily(Family):
             w, b, s2 = self.likelihood
             mean = w * self.prior[0] + b
             var = w ** 2 * self.prior[1] + s2
-            return GaussFun((Term(sp.Integer(1), sp.Integer(0), sp.Integer(0),
-                                  -(X - mean) ** 2 / (2 * var) - sp.log(2 * sp.pi * var) / 2),))
+            return GaussFun.exp_const(-(X - mean) ** 2 / (2 * var) - sp.log(2 * sp.pi * var) / 2)
         if pair == (("z",), ("x",)):
             mean, var = self.posterior()
             return GaussFun.normal(mean, var)
@@ -185,14 +184,14 @@ def _complete(point: dict, free: set[sp.Symbol], k: int) -> dict:
 
 def gauss_equal(left: GaussFun, right: GaussFun) -> bool:
     """Symbolic proof that left ≡ right: terms grouped by exponent, each group's sum ≡ 0."""
-    terms = list(left.terms) + [Term(-t.poly, t.a, t.b, t.c) for t in right.terms]
     if len(left.terms) == 1 and len(right.terms) == 1:
-        (s,), (t,) = left.terms, right.terms
-        if not s.poly.has(Z) and not t.poly.has(Z) and s.poly != 0 and t.poly != 0:
+        s, t = left.terms[0], right.terms[0]
+        if s.poly_is_const and t.poly_is_const and s.poly[0] != 0 and t.poly[0] != 0:
             same_shape = canonical(s.a - t.a) == 0 and canonical(s.b - t.b) == 0
-            if same_shape and canonical(sp.log(s.poly) - sp.log(t.poly) + s.c - t.c) == 0:
+            if same_shape and canonical(sp.log(s.poly[0]) - sp.log(t.poly[0]) + s.c - t.c) == 0:
                 return True
-    groups: list[list] = []
+    terms = list(left.terms) + list((-right).terms)
+    groups: list[list[Term]] = []
     for t in terms:
         for g in groups:
             h = g[0]
@@ -201,7 +200,13 @@ def gauss_equal(left: GaussFun, right: GaussFun) -> bool:
                 break
         else:
             groups.append([t])
-    return all(canonical(sp.Add(*[t.poly for t in g])) == 0 for g in groups)
+    for g in groups:
+        total: tuple = (sp.Integer(0),)
+        for t in g:
+            total = _padd(total, t.poly)
+        if any(canonical(coef) != 0 for coef in total):
+            return False
+    return True
 
 
 def _stationary(objective: sp.Expr, unknowns: list[sp.Symbol]) -> list[dict]:

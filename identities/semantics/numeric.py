@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import mpmath
 import sympy as sp
 
 DIGITS = 30
@@ -45,7 +46,10 @@ def _log_canonical(arg: sp.Expr) -> sp.Expr:
 @lru_cache(maxsize=4096)
 def canonical(expr: sp.Expr) -> sp.Expr:
     """A normal form for sums of rational functions and logarithms of positive quantities."""
-    expr = sp.sympify(expr).replace(sp.log, _log_canonical)
+    expr = sp.sympify(expr)
+    logs = expr.atoms(sp.log)
+    if logs:
+        expr = expr.xreplace({lg: _log_canonical(lg.args[0]) for lg in logs})
     return sp.cancel(sp.together(sp.expand(expr)))
 
 
@@ -67,18 +71,28 @@ def undefined_reason(expr: sp.Expr, point: dict) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _compiled(expr: sp.Expr):
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    return symbols, sp.lambdify(symbols, expr, modules="mpmath")
+
+
 def evaluate(expr: sp.Expr, point: dict) -> tuple[sp.Float | None, str | None]:
     """(value, None), or (None, reason) when expr has no real value at point."""
-    reason = undefined_reason(expr, point)
-    if reason:
-        return None, reason
-    val = sp.sympify(expr).evalf(DIGITS, subs=point)
-    if not val.is_number or val.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        return None, "no finite value at this point"
-    re, im = val.as_real_imag()
-    if abs(im) > TOLERANCE * (1 + abs(re)):
-        return None, "complex value at this point"
-    return sp.Float(re, DIGITS), None
+    expr = sp.sympify(expr)
+    symbols, fn = _compiled(expr)
+    try:
+        with mpmath.workdps(DIGITS):
+            val = fn(*[mpmath.mpf(sp.Rational(point[s]).p) / sp.Rational(point[s]).q
+                       for s in symbols])
+    except (ZeroDivisionError, ValueError):
+        val = None
+    if val is None or isinstance(val, mpmath.mpc) and abs(val.imag) > 1e-25 * (1 + abs(val.real)) \
+            or not mpmath.isfinite(val):
+        return None, undefined_reason(expr, point) or "no finite real value at this point"
+    if isinstance(val, mpmath.mpc):
+        val = val.real
+    return sp.Float(val, DIGITS), None
 
 
 def differs(a: sp.Float, b: sp.Float) -> bool:
