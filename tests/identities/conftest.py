@@ -1,0 +1,26 @@
+"""Shared fixtures: the original seed document (beside the repo) and the embedded derivation."""
+
+from pathlib import Path
+
+import pytest
+
+from identities import embedded_derivation_path, verify_path
+
+SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seed" / "000_1a095848ac7b03ba.txt"
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    if not SEED.exists():
+        pytest.skip(f"seed document not found at {SEED} (the shared folder sits beside the repo)")
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def embedded_text() -> str:
+    return embedded_derivation_path().read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def embedded_verdicts():
+    return verify_path(embedded_derivation_path())
