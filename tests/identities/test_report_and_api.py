@@ -1,0 +1,40 @@
+"""Public API, errors on bad input, and the Markdown report section."""
+
+import subprocess
+import sys
+
+import pytest
+
+from identities import DocumentError, verify_document, verify_path
+from identities.report import markdown_section
+
+
+def test_identities_import_does_not_pull_in_torch():
+    code = "import sys, identities, identities.report; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("just prose\n", "no display math"),
+    ("$$\n\\frac{p(x)}{q\n$$\n", "unbalanced braces"),
+    ("$$\n\\left[ p(x)\n$$\n", "\\left"),
+])
+def test_bad_documents_raise_document_error(text, fragment):
+    with pytest.raises(DocumentError) as info:
+        verify_document(text)
+    assert fragment in str(info.value)
+
+
+def test_verify_path_on_missing_file(tmp_path):
+    with pytest.raises(DocumentError, match="not found"):
+        verify_path(tmp_path / "nope.md")
+
+
+def test_markdown_section_has_counts_table_math_and_details(embedded_verdicts):
+    text = markdown_section(embedded_verdicts)
+    assert embedded_verdicts.counts_line() in text
+    assert "| Eq. | Block.row | Relation | Verdict | Evidence |" in text
+    assert text.count("```math") == len(embedded_verdicts.rows)
+    assert "≈ 0.036402293" in text  # the stray-log counterexample in full
+    assert markdown_section(embedded_verdicts) == text  # deterministic
