@@ -16,6 +16,7 @@ from elbo_suite.gate.result import GateResult
 
 
 def _raise_unless_passed(result: GateResult) -> GateResult:
+    __tracebackhide__ = True  # pytest: show the user's line, not this one
     if result.passed:
         return result
     lines = [result.message]
@@ -26,14 +27,17 @@ def _raise_unless_passed(result: GateResult) -> GateResult:
 
 def assert_kl_correct(fn: Callable[..., Any], **options: Any) -> GateResult:
     """check_kl(fn, **options), raising AssertionError (expected, actual, sample size) on failure."""
+    __tracebackhide__ = True
     return _raise_unless_passed(check_kl(fn, **options))
 
 
 def assert_elbo_estimator_correct(fn: Callable[..., Any], **options: Any) -> GateResult:
     """check_elbo_estimator(fn, **options), raising AssertionError on failure."""
+    __tracebackhide__ = True
     return _raise_unless_passed(check_elbo_estimator(fn, **options))
 
 
 def assert_gradient_estimator_correct(fn: Callable[..., Any], **options: Any) -> GateResult:
     """check_gradient_estimator(fn, **options), raising AssertionError on failure."""
+    __tracebackhide__ = True
     return _raise_unless_passed(check_gradient_estimator(fn, **options))

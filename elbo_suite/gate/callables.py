@@ -101,7 +101,7 @@ def _load_file(path_text: str, spec: str) -> Any:
     return module
 
 
-def call_user(fn: Callable[..., Any], args: Sequence[Any], what: str, signature: str) -> Any:
+def call_user(fn: Callable[..., Any], args: Sequence[Any], what: str, signature: str, hint: str = "") -> Any:
     """Call `fn(*args)`; an argument-count mismatch or an exception becomes a GateInputError.
 
     `what` names the function ('your KL function'); `signature` is the call the gate makes,
@@ -123,7 +123,7 @@ def call_user(fn: Callable[..., Any], args: Sequence[Any], what: str, signature:
     except Exception as exc:
         raise GateInputError(
             f"{what} {_describe(fn)} raised {type(exc).__name__}: {_one_line(exc)} "
-            f"(called as {signature})"
+            f"(called as {signature}){hint}"
         ) from exc
 
 

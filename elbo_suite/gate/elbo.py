@@ -137,7 +137,10 @@ class _UserEstimator:
             f"eps ({self.draws}, {batch}, {dim})" if isinstance(noise, Tensor) else "generator"
         )
         signature = f"fn(model LinearGaussianModel, q {family} ({batch}, {dim}), x ({batch}, {setup.x.shape[1]}), {last})"
-        output = call_user(self.fn, (setup.model, setup.q, setup.x, noise), "your estimator", signature)
+        hint = "" if family == "DiagonalGaussian" else (
+            "; if your function only handles a diagonal q, pass q_family='diagonal'"
+        )
+        output = call_user(self.fn, (setup.model, setup.q, setup.x, noise), "your estimator", signature, hint)
         if self.reduction == "none":
             meaning = "(B,), one estimate per data point"
             expected = (batch,)
@@ -246,8 +249,8 @@ def _diagnosis(call: _UserEstimator, actual: Tensor, expected: Tensor, others: d
         constant = float(offset.mean())
         named = {
             "log K": math.log(draws), "−log K": -math.log(draws),
-            "log(K−1) − log K": math.log(max(draws - 1, 1)) - math.log(draws),
-            "log(K+1) − log K": math.log(draws + 1) - math.log(draws),
+            "log K − log(K−1), a division by K−1": math.log(draws) - math.log(max(draws - 1, 1)),
+            "log K − log(K+1), a division by K+1": math.log(draws) - math.log(draws + 1),
         } if call.kind == "iwae" else {}
         for name, value in named.items():
             if abs(constant - value) <= 1e-8:
@@ -298,7 +301,10 @@ def _same_draw_gradient(runs: list, rtol: float, atol: float) -> ClaimOutcome:
     mismatch, label, name = worst
     where = f"d/d {name}{list(mismatch.index)} [{label}]"
     if failures:
-        zero = " (your gradient is 0 there: is z detached, e.g. sampled without rsample?)" if mismatch.actual == 0.0 else ""
+        zero = (
+            " (your gradient is 0 there: is something detached — z drawn without rsample, .detach(), .data?)"
+            if mismatch.actual == 0.0 else ""
+        )
         message = (
             f"{claim}: expected {mismatch.expected:.10g} (autograd of the reference on your eps), actual "
             f"{mismatch.actual:.10g} at {where}{zero}; |error| {mismatch.error:.3g} > tolerance "

@@ -180,7 +180,10 @@ def _value_outcome(
         if worst is None or mismatch.ratio > worst[0].ratio:
             worst = (mismatch, label, actual, expected)
     assert worst is not None
-    mismatch, label, actual, expected = worst
+    mismatch, label, _, _ = worst
+    # The pattern of the error (a constant factor or offset) shows best over every value compared.
+    actual = torch.cat([a.reshape(-1) for _, a, _ in values])
+    expected = torch.cat([e.reshape(-1) for _, _, e in values])
     where = f"row {mismatch.index[0]} of batch [{label}]" if mismatch.index else f"batch [{label}] ({reduction})"
     unit = "rows" if reduction == "none" else "batches"
     if failures:
