@@ -16,7 +16,7 @@ import sympy as sp
 
 from identities.latex import nodes as n
 from identities.semantics.errors import Divergent, NotApplicable, NotClosed
-from identities.semantics.evaluate import Context, Family, render
+from identities.semantics.evaluate import Context, Family
 from identities.semantics.numeric import canonical, differs, evaluate
 
 VERIFIED, REFUTED, DEFINITION, UNVERIFIED = "verified", "refuted", "definition", "unverified"
@@ -69,9 +69,11 @@ def _search(family: Family, left_vals, right_vals, bad) -> tuple | None:
     first point where exactly one side is undefined, as a fallback. None when neither occurs."""
     free = _free(left_vals + right_vals)
     fallback = None
+    lefts, rights = _broadcast(left_vals, right_vals)
+    per_z = len(lefts) > 1
     for point in family.points(free):
-        for k, (lx, rx) in enumerate(zip(_broadcast(left_vals, right_vals)[0],
-                                          _broadcast(left_vals, right_vals)[1])):
+        for j, (lx, rx) in enumerate(zip(lefts, rights)):
+            k = j if per_z else None
             lval, lwhy = evaluate(lx, point)
             rval, rwhy = evaluate(rx, point)
             if lval is not None and rval is not None:
@@ -91,23 +93,17 @@ def _broadcast(a: list, b: list):
 
 
 def _describe(family: Family, found: tuple, left_label: str, right_label: str) -> str:
+    """A counterexample in words: the family, the exact point, both sides exactly and to 8 digits
+    (or why a side has no value there)."""
     kind, point, k, lx, rx, lval, rval = found
-    used = _free([lx, rx])
-    where = _fmt_point(point, used)
-    if family.name == "discrete" and len(_free([lx, rx])) and k is not None:
-        pass
-    zpart = f", z={k + 1}" if family.name == "discrete" and (isinstance(k, int) and
-                                                            _is_table_row(family, lx, rx)) else ""
-    if kind == "defined":
-        return (f"{family.name} family at {where}{zpart}: {left_label} = {_exact(lx, point)} "
-                f"≈ {sp.N(lval, 8)}, {right_label} = {_exact(rx, point)} ≈ {sp.N(rval, 8)}")
-    lhs = f"{_exact(lx, point)} ≈ {sp.N(lval, 8)}" if not isinstance(lval, str) else f"undefined ({lval})"
-    rhs = f"{_exact(rx, point)} ≈ {sp.N(rval, 8)}" if not isinstance(rval, str) else f"undefined ({rval})"
-    return f"{family.name} family at {where}{zpart}: {left_label} = {lhs}, {right_label} = {rhs}"
+    where = _fmt_point(point, _free([lx, rx]))
+    if k is not None and family.name == "discrete":
+        where += f", at z={k + 1}"
 
+    def side(expr, val):
+        return f"undefined ({val})" if isinstance(val, str) else f"{_exact(expr, point)} ≈ {sp.N(val, 8)}"
 
-def _is_table_row(family, lx, rx) -> bool:
-    return getattr(family, "_last_table", False)
+    return f"{family.name} family at {where}: {left_label} = {side(lx, lval)}, {right_label} = {side(rx, rval)}"
 
 
 # -- '=' ---------------------------------------------------------------------------------------
@@ -131,7 +127,6 @@ def check_equal(families: list[Family], left: n.Node, right: n.Node) -> list[Fam
                                         "random side is not an identity"))
             continue
         lvals, rvals = _components(family, lv), _components(family, rv)
-        family._last_table = max(len(lvals), len(rvals)) > 1
         found = _search(family, lvals, rvals, differs)
         if found is not None and found[0] == "defined":
             results.append(FamilyResult(family.name, "refuted", _describe(family, found, "left", "right")))
@@ -166,10 +161,8 @@ def check_inequality(families: list[Family], left: n.Node, rel: str, right: n.No
             results.append(FamilyResult(family.name, "undecided", "a side depends on random draws"))
             continue
         bvals, svals = _components(family, bv), _components(family, sv)
-        family._last_table = max(len(bvals), len(svals)) > 1
         tol = sp.Float("1e-15", 30)
         found = _search(family, bvals, svals, lambda b, s: b - s < -tol * (1 + abs(b) + abs(s)))
-        labels = ("left", "right") if big is left else ("right", "left")
         if found is not None and found[0] == "defined":
             kind, point, k, bx, sx, bval, sval = found
             if big is left:
@@ -194,7 +187,7 @@ def check_inequality(families: list[Family], left: n.Node, rel: str, right: n.No
             if found is not None:
                 kind, point, k, bx, sx, bval, sval = found
                 order = found if big is left else ("undefined", point, k, sx, bx, sval, bval)
-                results.append(FamilyResult(family.name, "refuted", _describe(family, order, *labels[:0] or ("left", "right"))))
+                results.append(FamilyResult(family.name, "refuted", _describe(family, order, "left", "right")))
             else:
                 results.append(FamilyResult(family.name, "undecided",
                                             "no counterexample at the test points, but the difference is "
@@ -250,7 +243,6 @@ def check_estimator(families: list[Family], left: n.Node, right: n.Node) -> Outc
             continue
         random_any = random_any or lrand or rrand
         lvals, rvals = _components(family, lv), _components(family, rv)
-        family._last_table = False
         found = _search(family, lvals, rvals, differs)
         if found is None and family.prove_equal(lv, rv):
             results.append(FamilyResult(family.name, "proved",

@@ -244,8 +244,6 @@ def _worst(outcomes: list[Outcome]) -> Outcome:
 
 def _affine(expr: n.Node, eps_name: str, eps: sp.Symbol) -> sp.Expr:
     """The reparameterisation's right side as a sympy expression in the noise symbol."""
-    gauss = LinearGaussianFamily()
-
     class _Noise(LinearGaussianFamily):
         def _eval_Var(self, node, ctx):
             if node.sample is None and var_key(node) == eps_name:
@@ -254,7 +252,6 @@ def _affine(expr: n.Node, eps_name: str, eps: sp.Symbol) -> sp.Expr:
                 return self.const(doc_symbol(var_key(node)))
             return super()._eval_Var(node, ctx)
 
-    del gauss
     fam = _Noise()
     return fam.scalar(fam.evaluate(expr, Context()))
 

@@ -166,6 +166,44 @@ class LinearGaussianFamily(Family):
     def prove_equal(self, left: GaussFun, right: GaussFun) -> bool:
         return gauss_equal(left, right)
 
+    def maximisers(self, left: n.Node, right: n.Node, over: tuple[str, ...]):
+        """Maximisers over (phi: q's parameters, theta: the decoder bias b) of both objectives, at
+        w = 1, s = 1, x = 1, with the right side's draws averaged. Returns (differ, details, summary)."""
+        lctx, rctx = Context(), Context()
+        f = self.scalar(self.evaluate(left, lctx))
+        g = self.scalar(self.evaluate(right, rctx))
+        unknowns: list[sp.Symbol] = []
+        if "phi" in over:
+            unknowns += sorted(_free_of(self.q), key=lambda s: s.name)
+        if "theta" in over:
+            unknowns.append(B)
+        if not unknowns:
+            raise NotClosed("no parameters of this family to maximise over")
+        fixed = {W: 1, S: 1, X: 1}
+        others = (_free_of((f, g)) - set(unknowns)) - set(fixed)
+        point = _complete(fixed, others, 0)
+        f0, g0 = f.xreplace(point), g.xreplace(point)
+        fs, gs = _stationary(f0, unknowns), _stationary(g0, unknowns)
+        if len(fs) != 1 or len(gs) != 1:
+            raise NotClosed(f"expected one stationary point each, found {len(fs)} and {len(gs)}")
+        for obj, sol in ((f0, fs[0]), (g0, gs[0])):
+            hess = sp.hessian(obj, unknowns).xreplace(sol)
+            minors = [sp.simplify((-hess)[:k, :k].det()) for k in range(1, len(unknowns) + 1)]
+            if not all(mnr.is_positive for mnr in minors):
+                raise NotClosed("a stationary point is not a strict local maximum")
+
+        def show(sol):
+            return "(" + ", ".join(f"{u.name}={sp.sstr(sp.nsimplify(sol[u]))}" for u in unknowns) + ")"
+
+        where = ", ".join(f"{k.name}={v}" for k, v in sorted(point.items(), key=lambda kv: kv[0].name))
+        differ = any(sp.simplify(fs[0][u] - gs[0][u]) != 0 for u in unknowns)
+        summary = f"left at {show(fs[0])}, E[right] at {show(gs[0])} ({where})"
+        details = (f"[{self.name}] maximisers over {', '.join(u.name for u in unknowns)} at {where} "
+                   f"(unique stationary points, negative-definite Hessian): left objective "
+                   f"{sp.sstr(f0)} is maximised at {show(fs[0])}; expected right objective "
+                   f"{sp.sstr(g0)} is maximised at {show(gs[0])}")
+        return differ, details, summary
+
 
 def _complete(point: dict, free: set[sp.Symbol], k: int) -> dict:
     """Give every other free symbol a value too (distinct per point, positive where required)."""
@@ -215,50 +253,8 @@ def _stationary(objective: sp.Expr, unknowns: list[sp.Symbol]) -> list[dict]:
     return [s for s in sols if all(s.get(u, u).is_real is not False for u in unknowns)]
 
 
-def _maximisers(self: LinearGaussianFamily, left: n.Node, right: n.Node, over: tuple[str, ...]):
-    """Maximisers over (phi: q's parameters, theta: the decoder bias b) of both objectives, at
-    w = 1, s = 1, x = 1, with the right side's draws averaged. Returns (differ, details, summary)."""
-    lctx, rctx = Context(), Context()
-    f = self.scalar(self.evaluate(left, lctx))
-    g = self.scalar(self.evaluate(right, rctx))
-    unknowns: list[sp.Symbol] = []
-    if "phi" in over:
-        unknowns += sorted(_free_of(self.q), key=lambda s: s.name)
-    if "theta" in over:
-        unknowns.append(B)
-    if not unknowns:
-        raise NotClosed("no parameters of this family to maximise over")
-    fixed = {W: 1, S: 1, X: 1}
-    others = (_free_of((f, g)) - set(unknowns)) - set(fixed)
-    point = _complete(fixed, others, 0)
-    f0, g0 = f.xreplace(point), g.xreplace(point)
-    fs, gs = _stationary(f0, unknowns), _stationary(g0, unknowns)
-    if len(fs) != 1 or len(gs) != 1:
-        raise NotClosed(f"expected one stationary point each, found {len(fs)} and {len(gs)}")
-    for obj, sol in ((f0, fs[0]), (g0, gs[0])):
-        hess = sp.hessian(obj, unknowns).xreplace(sol)
-        minors = [sp.simplify((-hess)[:k, :k].det()) for k in range(1, len(unknowns) + 1)]
-        if not all(mnr.is_positive for mnr in minors):
-            raise NotClosed("a stationary point is not a strict local maximum")
-
-    def show(sol):
-        return "(" + ", ".join(f"{u.name}={sp.sstr(sp.nsimplify(sol[u]))}" for u in unknowns) + ")"
-
-    where = ", ".join(f"{k.name}={v}" for k, v in sorted(point.items(), key=lambda kv: kv[0].name))
-    differ = any(sp.simplify(fs[0][u] - gs[0][u]) != 0 for u in unknowns)
-    summary = f"left at {show(fs[0])}, E[right] at {show(gs[0])} ({where})"
-    details = (f"[{self.name}] maximisers over {', '.join(u.name for u in unknowns)} at {where} "
-               f"(unique stationary points, negative-definite Hessian): left objective "
-               f"{sp.sstr(f0)} is maximised at {show(fs[0])}; expected right objective "
-               f"{sp.sstr(g0)} is maximised at {show(gs[0])}")
-    return differ, details, summary
-
-
 def _free_of(exprs) -> set:
     out = set()
     for e in exprs:
         out |= sp.sympify(e).free_symbols
     return out
-
-
-LinearGaussianFamily.maximisers = _maximisers

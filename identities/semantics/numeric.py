@@ -97,3 +97,9 @@ def evaluate(expr: sp.Expr, point: dict) -> tuple[sp.Float | None, str | None]:
 
 def differs(a: sp.Float, b: sp.Float) -> bool:
     return abs(a - b) > sp.Float("1e-15", DIGITS) * (1 + abs(a) + abs(b))
+
+
+def clear_caches() -> None:
+    """Forget cached normal forms and compiled evaluators (for cold timings)."""
+    for fn in (_log_canonical, canonical, _compiled):
+        fn.cache_clear()
