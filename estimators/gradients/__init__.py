@@ -18,8 +18,8 @@ The objective is ELBO(φ) = E_q[log_joint(z) − log q_φ(z)]; the single-draw s
 pathwise estimators also take objective="expectation" for E_q[log_joint(z)] with a φ-free
 log_joint (a cost f). The IWAE estimators target IWAE_K(φ) = E[log 1/K Σ_k w_k]. Every
 estimator is unbiased except `iwae_sticking_the_landing` for K > 1. All are vectorised over draws:
-one batched evaluation of log_joint and one backward pass, then closed-form derivatives of the
-Gaussian parameterisation. `exact_gradient` differentiates a closed-form objective instead.
+per cache-sized block of draws, one batched evaluation of log_joint and one backward pass, then
+closed-form derivatives of the Gaussian parameterisation. `exact_gradient` differentiates a closed-form objective instead.
 """
 
 from estimators.gradients.control_variates import (

@@ -22,6 +22,7 @@ from estimators.gradients._objective import (
     require_objective,
     require_parameterisation,
 )
+from estimators.gradients.blocks import by_blocks
 from estimators.gradients.log_joint import LogJoint
 from estimators.gradients.parameterisation import GaussianParameterisation
 from estimators.gradients.score_function import integrand
@@ -109,9 +110,13 @@ def score_function_rloo(
     require_objective(objective)
     require_parameterisation(q)
     eps = require_grouped_eps(eps, q.latent_dim)
+    if eps.shape[1] < 2:
+        raise ValueError(f"eps: RLOO needs K ≥ 2 draws per group, got K = {eps.shape[1]}")
+    return by_blocks(lambda block: _rloo_block(log_joint, q, block, objective), eps)
+
+
+def _rloo_block(log_joint: LogJoint, q: GaussianParameterisation, eps: Tensor, objective: str) -> Tensor:
     groups, draws, latent_dim = eps.shape
-    if draws < 2:
-        raise ValueError(f"eps: RLOO needs K ≥ 2 draws per group, got K = {draws}")
     flat_eps = eps.reshape(groups * draws, latent_dim)
     f = integrand(log_joint, q, flat_eps, objective).reshape(groups, draws)  # (N, K)
     score = q.score(flat_eps).detach().reshape(groups, draws, -1)  # (N, K, P)

@@ -13,16 +13,20 @@ from __future__ import annotations
 from torch import Tensor
 
 from estimators.gradients._objective import require_grouped_eps, require_parameterisation
+from estimators.gradients.blocks import by_blocks
 from estimators.gradients.log_joint import LogJoint, value_and_grad_z
 from estimators.gradients.parameterisation import GaussianParameterisation
+
+
+def _checked(q: GaussianParameterisation, eps: Tensor) -> Tensor:
+    require_parameterisation(q)
+    return require_grouped_eps(eps, q.latent_dim)
 
 
 def _per_draw_terms(
     log_joint: LogJoint, q: GaussianParameterisation, eps: Tensor
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Normalised weights (N, K), path term (N, K, P) and score term (N, K, P) of every draw."""
-    require_parameterisation(q)
-    eps = require_grouped_eps(eps, q.latent_dim)
     groups, draws, latent_dim = eps.shape
     flat_eps = eps.reshape(groups * draws, latent_dim)
     values, grad_log_joint = value_and_grad_z(log_joint, q.path(flat_eps))  # (NK,), (NK, k)
@@ -39,17 +43,29 @@ def _per_draw_terms(
 
 def iwae_reparameterised(log_joint: LogJoint, q: GaussianParameterisation, eps: Tensor) -> Tensor:  # (N, P)
     """The standard reparameterised IWAE_K gradient: Σ_k w̃_k (path term − score term)."""
-    normalised, path_term, score_term = _per_draw_terms(log_joint, q, eps)
-    return (normalised.unsqueeze(-1) * (path_term - score_term)).sum(1)
+
+    def block(eps: Tensor) -> Tensor:
+        normalised, path_term, score_term = _per_draw_terms(log_joint, q, eps)
+        return (normalised.unsqueeze(-1) * (path_term - score_term)).sum(1)
+
+    return by_blocks(block, _checked(q, eps))
 
 
 def iwae_dreg(log_joint: LogJoint, q: GaussianParameterisation, eps: Tensor) -> Tensor:  # (N, P)
     """The doubly reparameterised IWAE_K gradient: Σ_k w̃_k² · path term."""
-    normalised, path_term, _ = _per_draw_terms(log_joint, q, eps)
-    return (normalised.square().unsqueeze(-1) * path_term).sum(1)
+
+    def block(eps: Tensor) -> Tensor:
+        normalised, path_term, _ = _per_draw_terms(log_joint, q, eps)
+        return (normalised.square().unsqueeze(-1) * path_term).sum(1)
+
+    return by_blocks(block, _checked(q, eps))
 
 
 def iwae_sticking_the_landing(log_joint: LogJoint, q: GaussianParameterisation, eps: Tensor) -> Tensor:  # (N, P)
     """Σ_k w̃_k · path term: STL applied to IWAE; biased for K > 1 (kept as a comparison)."""
-    normalised, path_term, _ = _per_draw_terms(log_joint, q, eps)
-    return (normalised.unsqueeze(-1) * path_term).sum(1)
+
+    def block(eps: Tensor) -> Tensor:
+        normalised, path_term, _ = _per_draw_terms(log_joint, q, eps)
+        return (normalised.unsqueeze(-1) * path_term).sum(1)
+
+    return by_blocks(block, _checked(q, eps))

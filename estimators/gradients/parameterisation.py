@@ -8,7 +8,8 @@ Two parameterisations, both reparameterised as z = mean + L ε with ε ~ N(0, I)
 Each supplies, in closed form and per draw, the three derivatives every estimator is built from:
 - `path_vjp(eps, v)`: vᵀ ∂z/∂φ at z = z(ε, φ)             (N, k) -> (N, P);
 - `score(eps)`:       ∇_φ log q_φ(z) at fixed z = z(ε, φ)   (N, P);
-- `grad_z_log_prob(eps)`: ∇_z log q_φ(z) at z = z(ε, φ)      (N, k).
+- `grad_z_log_prob(eps)`: ∇_z log q_φ(z) at z = z(ε, φ)      (N, k);
+and `log_det_scale_grad()`: ∇_φ log|det L| (P,), since log q_φ(z(ε, φ)) = log N(ε; 0, I) − log|det L|.
 Everything is written in terms of ε because every z the estimators see is z(ε, φ).
 """
 
@@ -112,6 +113,10 @@ class MeanLogStd:
     def grad_z_log_prob(self, eps: Tensor) -> Tensor:  # (N, k)
         return -eps / self.std
 
+    def log_det_scale_grad(self) -> Tensor:  # (P,) ∇_φ log|det L| = ∇_φ Σ log_std
+        k = self.latent_dim
+        return torch.cat([self.phi.new_zeros(k), self.phi.new_ones(k)]).detach()
+
 
 @dataclass(frozen=True, eq=False)
 class MeanCholesky:
@@ -204,6 +209,12 @@ class MeanCholesky:
 
     def grad_z_log_prob(self, eps: Tensor) -> Tensor:  # (N, k) = -L⁻ᵀ ε
         return -torch.linalg.solve_triangular(self.scale_tril.T, eps.T, upper=True).T
+
+    def log_det_scale_grad(self) -> Tensor:  # (P,) ∇_φ log|det L| = ∇_φ Σ log L_ii
+        k = self.latent_dim
+        gradient = self.phi.new_zeros(self.num_params)
+        gradient[k : 2 * k] = 1.0
+        return gradient.detach()
 
 
 GaussianParameterisation = MeanLogStd | MeanCholesky

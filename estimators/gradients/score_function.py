@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from estimators.gradients._objective import require_objective, require_parameterisation
+from estimators.gradients.blocks import by_blocks
 from estimators.gradients.log_joint import LogJoint, values_only
 from estimators.gradients.parameterisation import GaussianParameterisation
 
@@ -31,9 +32,10 @@ def score_function(
     """
     require_objective(objective)
     require_parameterisation(q)
-    f = integrand(log_joint, q, eps, objective)  # (N,)
-    score = q.score(eps).detach()  # (N, P)
-    gradient = f.unsqueeze(-1) * score
-    if objective == "elbo" and keep_zero_mean_term:
-        gradient = gradient - score
-    return gradient
+    offset = 1.0 if objective == "elbo" and keep_zero_mean_term else 0.0  # f s − s = (f − 1) s
+
+    def block(eps: Tensor) -> Tensor:
+        f = integrand(log_joint, q, eps, objective)  # (N,)
+        return (f - offset).unsqueeze(-1) * q.score(eps).detach()
+
+    return by_blocks(block, eps)

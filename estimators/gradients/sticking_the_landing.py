@@ -10,6 +10,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from estimators.gradients._objective import require_parameterisation
+from estimators.gradients.blocks import by_blocks
 from estimators.gradients.log_joint import LogJoint, value_and_grad_z
 from estimators.gradients.parameterisation import GaussianParameterisation
 
@@ -17,6 +18,9 @@ from estimators.gradients.parameterisation import GaussianParameterisation
 def sticking_the_landing(log_joint: LogJoint, q: GaussianParameterisation, eps: Tensor) -> Tensor:  # (N, P)
     """(∇_z log_joint − ∇_z log q)ᵀ ∂z/∂φ, with q's parameters held fixed inside log q."""
     require_parameterisation(q)
-    z = q.path(eps)  # (N, k)
-    _, grad_log_joint = value_and_grad_z(log_joint, z)  # (N, k)
+    return by_blocks(lambda block: _stl_block(log_joint, q, block), eps)
+
+
+def _stl_block(log_joint: LogJoint, q: GaussianParameterisation, eps: Tensor) -> Tensor:
+    _, grad_log_joint = value_and_grad_z(log_joint, q.path(eps))  # (N, k)
     return q.path_vjp(eps, grad_log_joint - q.grad_z_log_prob(eps))
