@@ -25,7 +25,7 @@ IWAE_CONVERGENCE = "IWAE convergence"
 
 # What the null hypothesis says about E[values] relative to the reference, and how a rejection
 # reads. "exceeds" is the one detection test: it passes only when E[values] > reference is shown.
-_AT_MOST, _AT_LEAST, _EQUAL, _EXCEEDS = "at most", "at least", "equal", "exceeds"
+_AT_MOST, _AT_LEAST, _EQUAL, _EXCEEDS = "≤", "≥", "=", ">"
 
 
 def _require_values(values: Tensor, reference: Tensor) -> None:
@@ -61,7 +61,7 @@ def _z_test(
     message = (
         f"{claim} {verdict} for {subject}: estimate {float(mean[worst]):.6g} ± {float(stderr[worst]):.2g} "
         f"vs exact {float(reference[worst]):.6g}, difference {error:+.3g} "
-        f"(z = {float(z[worst]):+.1f}, claim: estimate {kind} exact, critical {float(critical[worst]):.2f}) "
+        f"(z = {float(z[worst]):+.1f}, claim: mean {kind} exact, critical {float(critical[worst]):.2f}) "
         f"at data point {worst} of {batch_size}; {model}; n = {n}, α = {alpha:.2g}, "
         f"detectable error {detectable:.2g}"
     )
@@ -149,8 +149,8 @@ def tightness_claim(values: Tensor, log_marginal: Tensor, tolerance: float, *,
     verdict = "holds" if passed else "FAILS"
     spread = float(values[:, worst].std(correction=1)) if n > 1 else 0.0
     message = (
-        f"{TIGHTNESS} {verdict} for {subject}: single-sample values differ from log p(x) = "
-        f"{float(log_marginal[worst]):.6g} by up to {largest:.3g} (tolerance {tolerance:.2g}, "
+        f"{TIGHTNESS} {verdict} for {subject}: single-sample values differ by up to {largest:.3g} "
+        f"from log p(x) = {float(log_marginal[worst]):.6g} (tolerance {tolerance:.2g}, "
         f"sample std {spread:.2g}) at data point {worst} of {batch_size}; {model}; n = {n}"
     )
     return CheckResult(
