@@ -191,8 +191,7 @@ def _claim(claim: str, runs: list[_Run], alpha: float, objective: str) -> ClaimO
     expected = torch.cat([r.expected for r in runs])
     ses = [r.expected_se if r.expected_se is not None else torch.zeros_like(r.expected) for r in runs]
     names = [f"d/d {name} [{r.config.label}]" for r in runs for name in r.config.q.param_names()]
-    test = z_test(samples, expected, alpha=alpha, expected_standard_error=torch.cat(ses),
-                  zero_variance_atol=1e-9)
+    test = z_test(samples, expected, alpha=alpha, expected_standard_error=torch.cat(ses))
     user_variance = sum(float(r.samples.var(0).sum()) for r in runs)
     pathwise_variance = sum(float(r.pathwise.var(0).sum()) for r in runs)
     reference = (
@@ -210,10 +209,10 @@ def _claim(claim: str, runs: list[_Run], alpha: float, objective: str) -> ClaimO
             f"{claim}: worst |z| = {abs(test.z):.3g} ≤ {test.critical:.3g} at {where} (estimate "
             f"{test.estimate:.6g} ± {test.standard_error:.2g}, expected {reference} {test.expected:.6g}); "
             f"α = {alpha:g} (Bonferroni over {test.coordinates} coordinates); detects a bias ≥ "
-            f"{test.detectable:.3g} with probability 0.95; {variance}; sample size {test.n} draws"
+            f"{test.detectable:.3g} with probability {test.power:g}; {variance}; sample size {test.n} draws"
         )
     else:
-        zero = " (zero variance there: compared exactly)" if test.z == float("inf") else ""
+        zero = " (zero variance there: compared to rounding)" if test.standard_error < 1e-9 else ""
         message = (
             f"{claim}: expected {reference} = {test.expected:.6g}, actual mean {test.estimate:.6g} ± "
             f"{test.standard_error:.2g} (SE) at {where}{zero}; |z| = {abs(test.z):.3g} > {test.critical:.3g} "
