@@ -93,9 +93,9 @@ class LinearGaussianModel:
         """log N(x; W z + b, s² I) for x (B, d), z (..., B, k) -> (..., B)."""
         self._check_x(x)
         check_noise("z", z, x.shape[0], self.latent_dim, self.W.dtype)
-        residual = x - (z @ self.W.T + self.b)  # (..., B, d)
+        residual = (x - self.b) - z @ self.W.T  # (..., B, d); x − b once per data point
         s = self.noise_std
-        return -0.5 * residual.square().sum(-1) / s**2 - self.data_dim * (
+        return -0.5 * torch.linalg.vecdot(residual, residual) / s**2 - self.data_dim * (
             math.log(s) + 0.5 * _LOG_2PI
         )
 
