@@ -20,7 +20,9 @@ configurations tested together) and its power stated:
   fresh groups) at q away from the posterior, for two data points;
 - "stationary at the optimum": at q = p(z|x) the exact gradient is 0; the mean must be 0.
 A coordinate with zero sample variance (e.g. sticking-the-landing at the optimum) is compared
-exactly. The per-coordinate variance is reported beside the pathwise estimator's on the same
+to rounding. With same_as="<name of an estimator of estimators.gradients>" the gate first checks,
+exactly, that every per-draw row equals that estimator's on the same eps ("same rows as
+<name>"): no Monte Carlo error, so even a 1e-6 relative slip is caught. The per-coordinate variance is reported beside the pathwise estimator's on the same
 draws (for IWAE, the standard reparameterised gradient).
 """
 
@@ -34,8 +36,9 @@ import torch
 from torch import Tensor
 
 from elbo_suite.gate.callables import call_user, require_callable, require_tensor_output
+from elbo_suite.gate.compare import Mismatch, worst_mismatch
 from elbo_suite.gate.errors import GateInputError
-from elbo_suite.gate.result import ClaimOutcome, GateResult
+from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
 from elbo_suite.gate.setups import make_setup
 from elbo_suite.gate.statistics import ZTest, z_test
 from elbo_suite.gate.threads import single_threaded
@@ -46,7 +49,14 @@ from estimators.gradients import (
     MeanLogStd,
     iwae_dreg,
     iwae_reparameterised,
+    iwae_sticking_the_landing,
+    kl_to_standard_normal_prior,
     pathwise,
+    pathwise_analytic_kl,
+    score_function,
+    score_function_optimal_baseline,
+    score_function_rloo,
+    sticking_the_landing,
 )
 from estimators.variational import DiagonalGaussian, GaussianQ
 
@@ -54,6 +64,25 @@ PARAMETERISATIONS = ("mean_log_std", "mean_cholesky", "both")
 OBJECTIVES = ("elbo", "iwae")
 AWAY_DATA_POINTS = (0, 1)
 REFERENCE_FACTOR = 4  # the IWAE reference uses this many times N groups
+
+# The suite's estimators a user's rows can be held against exactly (same_as=...).
+SUITE_ESTIMATORS: dict[str, Callable[..., Tensor]] = {
+    "pathwise": pathwise,
+    "pathwise_analytic_kl": lambda target, q, eps: pathwise_analytic_kl(
+        target.log_likelihood, q, eps, kl_to_standard_normal_prior
+    ),
+    "score_function": score_function,
+    "score_function_without_zero_mean_term": lambda target, q, eps: score_function(
+        target, q, eps, keep_zero_mean_term=False
+    ),
+    "score_function_optimal_baseline": score_function_optimal_baseline,
+    "sticking_the_landing": sticking_the_landing,
+    "score_function_rloo": score_function_rloo,
+    "iwae_reparameterised": iwae_reparameterised,
+    "iwae_dreg": iwae_dreg,
+    "iwae_sticking_the_landing": iwae_sticking_the_landing,
+}
+GROUPED = ("score_function_rloo", "iwae_reparameterised", "iwae_dreg", "iwae_sticking_the_landing")
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +110,9 @@ def check_gradient_estimator(
     parameterisation: str = "both",
     num_draws: int = 20_000,
     alpha: float = 1e-6,
+    same_as: str | None = None,
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
     seed: int = 0,
 ) -> GateResult:
     """Check a user's per-draw gradient estimator; see the module docstring."""
@@ -95,6 +127,15 @@ def check_gradient_estimator(
     if group_size is not None and (isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 2):
         raise GateInputError(f"group_size: expected None or an int ≥ 2, got {group_size!r}")
     group = num_particles if objective == "iwae" else group_size
+    if same_as is not None:
+        if same_as not in SUITE_ESTIMATORS:
+            raise GateInputError(f"same_as: expected None or one of {tuple(SUITE_ESTIMATORS)}, got {same_as!r}")
+        if (same_as in GROUPED) != (group is not None):
+            takes, fix = (
+                ("grouped eps (N, K, k)", "pass objective='iwae' or group_size")
+                if same_as in GROUPED else ("eps (N, k)", "drop group_size")
+            )
+            raise GateInputError(f"same_as={same_as!r} takes {takes}: {fix}")
     families = ("mean_log_std", "mean_cholesky") if parameterisation == "both" else (parameterisation,)
     subject = (
         f"gradient estimator ({objective}"
@@ -107,7 +148,8 @@ def check_gradient_estimator(
         runs = [_run(fn, config, objective, group, num_draws, seed + 100 * j) for j, config in enumerate(configs)]
     away = [r for r in runs if not r.config.at_optimum]
     optimum = [r for r in runs if r.config.at_optimum]
-    outcomes = [
+    outcomes = [_same_rows(runs, same_as, rtol, atol)] if same_as is not None else []
+    outcomes += [
         _claim("unbiased away from the optimum", away, alpha, objective),
         _claim("stationary at the optimum", optimum, alpha, objective),
     ]
@@ -121,7 +163,8 @@ def check_gradient_estimator(
     }
     return GateResult.from_claims(
         subject, outcomes, objective=objective, num_particles=num_particles, group_size=group_size,
-        parameterisation=parameterisation, num_draws=num_draws, alpha=alpha, seed=seed, variance=variance,
+        parameterisation=parameterisation, num_draws=num_draws, alpha=alpha, same_as=same_as, seed=seed,
+        variance=variance,
     )
 
 
@@ -152,6 +195,7 @@ class _Run:
     expected: Tensor  # (P,) the exact gradient (or the reference mean for IWAE)
     expected_se: Tensor | None  # (P,) SE of an estimated reference
     pathwise: Tensor  # (N, P) the pathwise estimator on the same draws
+    eps: Tensor  # the draws the user's estimator saw
 
 
 def _run(fn: Callable[..., Any], config: _Config, objective: str, group: int | None, num_draws: int, seed: int) -> _Run:
@@ -183,7 +227,7 @@ def _run(fn: Callable[..., Any], config: _Config, objective: str, group: int | N
             pathwise_rows = pathwise_rows.reshape(num_draws, group, P).mean(1)
         expected = config.target.exact_elbo_gradient(config.q)
         expected_se = None
-    return _Run(config, samples, expected.detach(), expected_se, pathwise_rows.detach())
+    return _Run(config, samples, expected.detach(), expected_se, pathwise_rows.detach(), eps)
 
 
 def _claim(claim: str, runs: list[_Run], alpha: float, objective: str) -> ClaimOutcome:
@@ -223,3 +267,32 @@ def _claim(claim: str, runs: list[_Run], alpha: float, objective: str) -> ClaimO
         claim, test.passed, abs(test.estimate - test.expected), test.critical * test.standard_error,
         test.n, alpha, message,
     )
+
+
+def _same_rows(runs: list[_Run], same_as: str, rtol: float, atol: float) -> ClaimOutcome:
+    claim = f"same rows as {same_as}"
+    worst: tuple[Mismatch, _Run] | None = None
+    count = failures = 0
+    for run in runs:
+        expected = SUITE_ESTIMATORS[same_as](run.config.target, run.config.q, run.eps).detach()
+        mismatch = worst_mismatch(run.samples, expected, rtol=rtol, atol=atol, scale=None)
+        count += mismatch.count
+        failures += mismatch.failures
+        if worst is None or mismatch.ratio > worst[0].ratio:
+            worst = (mismatch, run)
+    assert worst is not None
+    mismatch, run = worst
+    draw, column = mismatch.index
+    where = f"draw {draw}, d/d {run.config.q.param_names()[column]} [{run.config.label}]"
+    if failures:
+        message = (
+            f"{claim}: expected {mismatch.expected:.10g} ({same_as} on your eps), actual {mismatch.actual:.10g} "
+            f"at {where}; |error| {mismatch.error:.3g} > tolerance {mismatch.tolerance:.3g}; {failures} of "
+            f"{count} entries outside tolerance; sample size {count} gradient entries, exact comparison"
+        )
+    else:
+        message = (
+            f"{claim}: all {count} entries within tolerance (largest |error| {mismatch.error:.3g} at {where}, "
+            f"tolerance {mismatch.tolerance:.3g}); sample size {count}, exact comparison"
+        )
+    return ClaimOutcome(claim, failures == 0, mismatch.error, mismatch.tolerance, count, EXACT, message)

@@ -18,6 +18,7 @@ Monte Carlo error; the only tolerance is rounding, |error| ≤ atol + rtol·|exa
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
@@ -95,11 +96,11 @@ def _claims(
     same = first.q if with_p else standard_normal_like(first.q.batch_size, first.q.latent_dim, covariance)
     run = _run_case(fn, KLCase(f"q = p, {first.label}", same, same if with_p else None), convention, covariance, reduction)
     zero_atol = atol + rtol * same.latent_dim  # the terms that cancel are of size k
-    outcomes.append(_value_outcome("KL(p‖p) = 0", [(run_label(first, with_p), run.actual, run.expected)], 0.0, zero_atol, reduction))
+    outcomes.append(_value_outcome("KL(p‖p) = 0", [(_same_label(first, with_p), run.actual, run.expected)], 0.0, zero_atol, reduction))
     outcomes.append(
         _gradient_outcome(
             "KL(p‖p) gradient finite and zero",
-            [(run_label(first, with_p), *g) for g in run.gradients],
+            [(_same_label(first, with_p), *g) for g in run.gradients],
             rtol,
             zero_atol,
             scale=1.0,
@@ -108,15 +109,15 @@ def _claims(
     return outcomes
 
 
-def run_label(case: KLCase, with_p: bool) -> str:
+def _same_label(case: KLCase, with_p: bool) -> str:
     return f"q = p, {case.label}" if with_p else f"q = N(0, I), k={case.q.latent_dim}"
 
 
+@dataclass(frozen=True)
 class _CaseRun:
-    def __init__(self, actual: Tensor, expected: Tensor, gradients: list[tuple[str, Tensor | None, Tensor, str]]):
-        self.actual = actual
-        self.expected = expected
-        self.gradients = gradients  # (leaf name, user gradient or None, exact gradient, hint)
+    actual: Tensor  # the user's KL, (B,) or ()
+    expected: Tensor  # the closed form, same shape
+    gradients: list[tuple[str, Tensor | None, Tensor, str]]  # (leaf, user gradient or None, exact, hint)
 
 
 def _run_case(fn: Callable[..., Any], case: KLCase, convention: str, covariance: str, reduction: str) -> _CaseRun:
@@ -144,10 +145,10 @@ def _run_case(fn: Callable[..., Any], case: KLCase, convention: str, covariance:
     else:
         expected_value = reference.mean() if reduction == "mean" else reference.sum()
         actual_scalar, expected_scalar = output, expected_value
-    leaves = dict(q.leaves)
-    if p is not None:
-        leaves.update({f"{name}_p": leaf for name, leaf in p.leaves.items()})
-        leaves = {(f"{n}_q" if n in q.leaves else n): v for n, v in leaves.items()}
+    if p is None:
+        leaves = dict(q.leaves)
+    else:  # name each side's leaves: mean_q, logvar_q, mean_p, logvar_p
+        leaves = {**{f"{n}_q": v for n, v in q.leaves.items()}, **{f"{n}_p": v for n, v in p.leaves.items()}}
     user_grads = gradients_of(actual_scalar, leaves)
     exact_grads = gradients_of(expected_scalar, leaves)
     hint = missing_gradient_hint(actual_scalar)

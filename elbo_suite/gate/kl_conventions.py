@@ -63,22 +63,14 @@ def argument_names(convention: str, covariance: str) -> tuple[str, ...]:
 
 def signature_text(convention: str, covariance: str, with_p: bool, batch: int, dim: int) -> str:
     """How the gate calls the user's KL, with shapes, for messages."""
-    shapes = {
-        "mean": f"({batch}, {dim})",
-        "logvar": f"({batch}, {dim})",
-        "std": f"({batch}, {dim})",
-        "scale_tril": f"({batch}, {dim}, {dim})",
-        "Independent(Normal)": f"batch ({batch},) event ({dim},)",
-        "MultivariateNormal": f"batch ({batch},) event ({dim},)",
-    }
-    names = argument_names(convention, covariance)
-    parts = [f"{n}_q {shapes[n]}" if with_p else f"{n} {shapes[n]}" for n in names]
-    if with_p:
-        parts += [f"{n}_p {shapes[n]}" for n in names]
     if convention == "distributions":
-        parts = (["q", "p"] if with_p else ["q"])
-        parts = [f"{p}: {names[0]} {shapes[names[0]]}" for p in parts]
-    return "fn(" + ", ".join(parts) + ")"
+        kind = argument_names(convention, covariance)[0]
+        sides = ("q", "p") if with_p else ("q",)
+        return "fn(" + ", ".join(f"{side}: {kind} batch ({batch},) event ({dim},)" for side in sides) + ")"
+    shapes = {"mean": (batch, dim), "logvar": (batch, dim), "std": (batch, dim), "scale_tril": (batch, dim, dim)}
+    suffixes = ("_q", "_p") if with_p else ("",)
+    names = argument_names(convention, covariance)
+    return "fn(" + ", ".join(f"{n}{suffix} {shapes[n]}" for suffix in suffixes for n in names) + ")"
 
 
 def to_user(gaussian: GaussianQ, convention: str, covariance: str) -> UserGaussian:

@@ -53,8 +53,10 @@ class GateResult:
                 others = ", ".join(o.claim for o in failed[1:])
                 message += f" (also failed: {others})"
         else:
-            names = ", ".join(o.claim for o in outcomes)
-            message = f"{subject}: all {len(outcomes)} claims passed ({names})"
+            evidence = "; ".join(
+                f"{o.claim} (n = {o.n}, {'exact' if o.alpha == EXACT else f'α = {o.alpha:g}'})" for o in outcomes
+            )
+            message = f"{subject}: all {len(outcomes)} claims passed: {evidence}"
         return cls(
             passed=not failed,
             claim=decisive.claim,

@@ -112,3 +112,19 @@ def test_unbiased_gradient_estimator_passes(fn, options, seed):
     variance = result.details["variance"]
     assert all(len(v["variance"]) == len(v["pathwise_variance"]) == len(v["parameters"]) for v in variance.values())
     assert "vs pathwise" in result.details["claims"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "fn, options",
+    [
+        (zoo.score_function_by_hand, {"same_as": "score_function"}),
+        (zoo.pathwise_by_autograd, {"same_as": "pathwise", "parameterisation": "mean_log_std"}),
+        (reference.iwae_dreg, {"same_as": "iwae_dreg", "objective": "iwae"}),
+    ],
+    ids=["score function", "pathwise by autograd", "DReG"],
+)
+def test_rows_equal_to_a_named_suite_estimator_pass_exactly(fn, options):
+    result = check_gradient_estimator(fn, num_draws=5_000, **options)
+    assert result.passed, result.message
+    first = result.details["claims"][0]
+    assert first["claim"] == f"same rows as {options['same_as']}" and first["alpha"] == 0.0

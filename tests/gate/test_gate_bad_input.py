@@ -134,10 +134,13 @@ def test_bad_gradient_estimator_output(fn, says):
         (lambda: check_elbo_estimator(zoo.elbo, noise="numpy"), "noise: expected one of ('injected', 'generator'), got 'numpy'"),
         (lambda: check_gradient_estimator(zoo.score_function_by_hand, objective="kl"), "objective: expected one of ('elbo', 'iwae'), got 'kl'"),
         (lambda: check_gradient_estimator(zoo.score_function_by_hand, group_size=1), "group_size: expected None or an int ≥ 2, got 1"),
+        (lambda: check_gradient_estimator(zoo.score_function_by_hand, same_as="reinforce"), "same_as: expected None or one of ('pathwise',"),
+        (lambda: check_gradient_estimator(zoo.score_function_by_hand, same_as="iwae_dreg"), "same_as='iwae_dreg' takes grouped eps (N, K, k): pass objective='iwae' or group_size"),
         (lambda: run_gate("vae", zoo.elbo), "kind: expected one of ('kl', 'elbo', 'iwae', 'gradient'), got 'vae'"),
         (lambda: run_gate("kl", zoo.kl_logvar, particles=3), "unexpected option(s) particles for check_kl"),
     ],
-    ids=["convention", "logvar full", "against", "reduction", "K=1", "kind", "noise", "objective", "group", "gate kind", "option"],
+    ids=["convention", "logvar full", "against", "reduction", "K=1", "kind", "noise", "objective", "group",
+         "same_as", "same_as grouped", "gate kind", "option"],
 )
 def test_bad_options(call, says):
     with pytest.raises(GateInputError) as excinfo:

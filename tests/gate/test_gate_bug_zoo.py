@@ -80,6 +80,8 @@ BUGS = [
         "unbiased away from the optimum"),
     Bug("gradient: ∂/∂σ reported as ∂/∂log σ", zoo.pathwise_missing_chain_rule, check_gradient_estimator,
         {"parameterisation": "mean_log_std"}, "unbiased away from the optimum"),
+    Bug("gradient: 1e-6 relative slip (declared same_as)", zoo.score_function_relative_slip_1e6,
+        check_gradient_estimator, {"same_as": "score_function"}, "same rows as score_function"),
     Bug("gradient: sticking the landing for IWAE with K > 1", __import__("estimators.gradients", fromlist=["x"]).iwae_sticking_the_landing,
         check_gradient_estimator, {"objective": "iwae"}, "unbiased away from the optimum"),
 ]
