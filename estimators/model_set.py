@@ -14,7 +14,7 @@ from estimators.variational.noise import standard_normal
 
 # (latent k, data d, noise s): k = 1 with d = 1 (the smallest case), k = 1 with d > 1, a small
 # multivariate case, and k ≥ 16.
-DEFAULT_SHAPES = ((1, 1, 0.8), (1, 4, 0.5), (3, 6, 0.7), (16, 64, 0.5))
+DEFAULT_SHAPES = ((1, 1, 0.8), (1, 4, 0.5), (3, 6, 0.7), (16, 32, 0.5))
 # Distance of q from p(z|x), in posterior standard deviations (means) and log-scale units.
 NEAR, FAR = 0.1, 1.0
 BATCH_SIZE = 4

@@ -33,7 +33,7 @@ def test_default_run_covers_every_claim_and_the_required_models(run):
         "bound", "gap identity", "tightness", "unbiased", "IWAE ordering", "IWAE convergence"
     }
     models = " ".join(result.model for result in results)
-    for needed in ("k=1 d=1", "k=16 d=64", "diagonal q near", "diagonal q far", "full q near", "full q far"):
+    for needed in ("k=1 d=1", "k=16 d=32", "diagonal q near", "diagonal q far", "full q near", "full q far"):
         assert needed in models
     statistical = [result for result in results if result.claim != "tightness"]
     assert all(result.alpha == pytest.approx(1e-6 / len(results)) for result in statistical)
