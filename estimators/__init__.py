@@ -15,6 +15,8 @@ Estimator contract (every estimator in this package, and every user estimator th
   standard errors. Everything is vectorized; there is no Python loop over samples.
 """
 
+from estimators.elbo import analytic_kl_elbo_samples, elbo_samples
+from estimators.iwae import iwae_samples, log_mean_exp
 from estimators.kl import kl_diagonal_diagonal, kl_divergence, kl_full_full, kl_to_standard_normal
 from estimators.models import LinearGaussianModel
 from estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
@@ -24,8 +26,12 @@ __all__ = [
     "FullCovGaussian",
     "GaussianQ",
     "LinearGaussianModel",
+    "analytic_kl_elbo_samples",
+    "elbo_samples",
+    "iwae_samples",
     "kl_diagonal_diagonal",
     "kl_divergence",
     "kl_full_full",
     "kl_to_standard_normal",
+    "log_mean_exp",
 ]

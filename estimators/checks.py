@@ -41,7 +41,7 @@ DEFAULT_ALPHA = 1e-6
 
 def _values(estimator: Estimator, model, q: GaussianQ, x: Tensor, eps: Tensor) -> Tensor:
     values = estimator(model, q, x, eps=eps)
-    expected = (*eps.shape[: eps.dim() - 2 - (eps.dim() == 4)], x.shape[0])
+    expected = (eps.shape[0], x.shape[0])  # (L, B) for eps (L, B, k); (S, B) for eps (S, K, B, k)
     if not isinstance(values, Tensor) or tuple(values.shape) != expected:
         got = tuple(values.shape) if isinstance(values, Tensor) else type(values).__name__
         raise ValueError(f"estimator: expected per-sample values of shape {expected}, got {got}")
@@ -103,9 +103,7 @@ def check_tightness(estimator: Estimator, model, x: Tensor, *, generator: torch.
     z = posterior.rsample(eps)
     scale = float((model.log_joint(x, z).abs() + posterior.log_prob(z).abs()).max())
     tolerance = 1024 * torch.finfo(torch.float64).eps * max(1.0, scale)
-    if values.dim() == 1:
-        values = values.unsqueeze(0)
-    return tightness_claim(values.reshape(-1, x.shape[0]), model.log_marginal(x), tolerance,
+    return tightness_claim(values, model.log_marginal(x), tolerance,
                            subject=f"{subject} at q = p(z|x)", model=description)
 
 

@@ -25,7 +25,8 @@ class ExactCase:
     model: LinearGaussianModel
     x: Tensor  # (B, d)
     q: GaussianQ  # parameters (B, k)
-    description: str  # e.g. "k=3 d=6 s=0.7 B=4, full q far (1.0) from p(z|x), seed 0"
+    model_description: str  # e.g. "k=3 d=6 s=0.7 B=4, seed 0"
+    description: str  # the model and q, e.g. "k=3 d=6 s=0.7 B=4, full q far (1.0) from p(z|x), seed 0"
 
 
 def perturbed_posterior(
@@ -56,21 +57,18 @@ def default_cases(seed: int = 0) -> list[ExactCase]:
     for latent_dim, data_dim, noise_std in DEFAULT_SHAPES:
         model = LinearGaussianModel.random(latent_dim, data_dim, generator, noise_std=noise_std)
         x = model.sample_data(BATCH_SIZE, generator)
+        shape = f"k={latent_dim} d={data_dim} s={noise_std} B={BATCH_SIZE}"
         for family in ("diagonal", "full"):
             for label, distance in (("near", NEAR), ("far", FAR)):
                 q = perturbed_posterior(model, x, family, distance, generator)
-                description = (
-                    f"k={latent_dim} d={data_dim} s={noise_std} B={BATCH_SIZE}, "
-                    f"{family} q {label} ({distance}) from p(z|x), seed {seed}"
-                )
-                cases.append(ExactCase(model, x, q, description))
+                description = f"{shape}, {family} q {label} ({distance}) from p(z|x), seed {seed}"
+                cases.append(ExactCase(model, x, q, f"{shape}, seed {seed}", description))
     return cases
 
 
 def default_models(seed: int = 0) -> list[tuple[LinearGaussianModel, Tensor, str]]:
-    """The distinct (model, x) pairs of the default cases, for the checks at q = p(z|x)."""
-    seen: dict[int, tuple[LinearGaussianModel, Tensor, str]] = {}
+    """The distinct (model, x, description) of the default cases, for the checks at q = p(z|x)."""
+    distinct: dict[str, tuple[LinearGaussianModel, Tensor, str]] = {}
     for case in default_cases(seed):
-        model = case.model
-        seen.setdefault(id(model), (model, case.x, case.description.split(",")[0] + f", seed {seed}"))
-    return list(seen.values())
+        distinct.setdefault(case.model_description, (case.model, case.x, case.model_description))
+    return list(distinct.values())
