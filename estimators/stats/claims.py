@@ -118,7 +118,7 @@ def ordering_claim(chain: Sequence[tuple[str, Tensor]], upper: tuple[str, Tensor
         outcomes.append(_z_test(IWAE_ORDERING, f"{last_name} ≤ {upper_name}", model, last_values,
                                 upper_values, level, _AT_MOST))
     worst, _ = max(outcomes, key=lambda outcome: outcome[1])
-    note = f" per link; {num_tests} links, α = {alpha:.2g} for the whole chain"
+    note = f" (each of the {num_tests} links at α/{num_tests}; α = {alpha:.2g} for the chain)"
     return replace(worst, alpha=alpha, message=worst.message + note)
 
 

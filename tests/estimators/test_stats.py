@@ -104,7 +104,7 @@ def test_ordering_claim_reports_the_broken_link():
     chain = [("A", base), ("B", base + 0.5), ("C", base + 0.2)]
     result = ordering_claim(chain, ("top", torch.tensor([1.0, 1.0])))
     assert not result.passed and result.subject == "B ≤ C" and result.alpha == 1e-6
-    assert "3 links" in result.message
+    assert "each of the 3 links" in result.message
     assert ordering_claim(chain[:2], ("top", torch.tensor([1.0, 1.0]))).passed
     assert not ordering_claim(chain[:2], ("top", torch.tensor([0.3, 1.0]))).passed
 
