@@ -17,14 +17,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 # the suite accepts one so the command line can show where it is.
 ProgressCallback = Callable[[str, int, int], None]
 
-stdout = Console(highlight=False, soft_wrap=False)
-stderr = Console(stderr=True, highlight=False)
+def _console(**kwargs) -> Console:
+    console = Console(highlight=False, **kwargs)
+    if not console.is_terminal:
+        # Logs and pipes get wide tables instead of rich's 80-column default.
+        console = Console(highlight=False, width=160, **kwargs)
+    return console
+
+
+stdout = _console()
+stderr = _console(stderr=True)
 
 
 def error_line(message: str) -> None:
     """Print one line `elbo-suite: error: ...` on stderr (never a traceback)."""
     first = " ".join(str(message).split())
-    stderr.print(f"elbo-suite: error: {first}", style="bold red", markup=False, highlight=False)
+    stderr.print(f"elbo-suite: error: {first}", style="bold red", markup=False, soft_wrap=True)
 
 
 @contextmanager

@@ -27,3 +27,17 @@ def run_cli(capsys):
         return Outcome(code, captured.out, captured.err)
 
     return run
+
+
+def _one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one error line, got:\n{err}"
+    assert lines[0].startswith("elbo-suite: error:"), lines[0]
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.fixture
+def one_error_line():
+    """Assert stderr is exactly one `elbo-suite: error:` line, no traceback; return it."""
+    return _one_error_line

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, f"expected one error line, got:\n{err}"
-    assert lines[0].startswith("elbo-suite: error:"), lines[0]
-    assert "Traceback" not in err
-    return lines[0]
-
-
-def test_missing_document(run_cli, tmp_path):
+def test_missing_document(one_error_line, run_cli, tmp_path):
     missing = tmp_path / "nope.md"
     result = run_cli("verify", str(missing))
     assert result.code == 2
@@ -21,13 +12,13 @@ def test_missing_document(run_cli, tmp_path):
     assert "nope.md" in line
 
 
-def test_unreadable_document_a_directory(run_cli, tmp_path):
+def test_unreadable_document_a_directory(one_error_line, run_cli, tmp_path):
     result = run_cli("verify", str(tmp_path))
     assert result.code == 2
     assert str(tmp_path.name) in one_error_line(result.err)
 
 
-def test_document_not_utf8(run_cli, tmp_path):
+def test_document_not_utf8(one_error_line, run_cli, tmp_path):
     doc = tmp_path / "latin1.md"
     doc.write_bytes(b"$$\np(x)=\\int p(x,z)dz \xe9\n$$\n")
     result = run_cli("verify", str(doc))
@@ -35,7 +26,7 @@ def test_document_not_utf8(run_cli, tmp_path):
     assert "latin1.md" in one_error_line(result.err)
 
 
-def test_document_without_display_math(run_cli, tmp_path):
+def test_document_without_display_math(one_error_line, run_cli, tmp_path):
     doc = tmp_path / "prose.md"
     doc.write_text("# Notes\n\nOnly inline math $p(x)$ here.\n", encoding="utf-8")
     result = run_cli("verify", str(doc))
@@ -53,7 +44,7 @@ def test_document_without_display_math(run_cli, tmp_path):
     ],
     ids=["unbalanced-paren", "unbalanced-brace", "left-without-right"],
 )
-def test_malformed_latex(run_cli, tmp_path, body, fragment):
+def test_malformed_latex(one_error_line, run_cli, tmp_path, body, fragment):
     doc = tmp_path / "bad.md"
     doc.write_text(f"$$\n{body}\n$$\n", encoding="utf-8")
     result = run_cli("verify", str(doc))
@@ -67,7 +58,7 @@ def test_malformed_latex(run_cli, tmp_path, body, fragment):
         assert "unverified" in result.out or "refuted" in result.out
 
 
-def test_unterminated_display_block(run_cli, tmp_path):
+def test_unterminated_display_block(one_error_line, run_cli, tmp_path):
     doc = tmp_path / "open.md"
     doc.write_text("$$\n\\begin{align}\np(x)=\\int p(x,z)dz\n\\end{align}\n", encoding="utf-8")
     result = run_cli("verify", str(doc))
@@ -75,19 +66,19 @@ def test_unterminated_display_block(run_cli, tmp_path):
     assert "$$" in one_error_line(result.err)
 
 
-def test_unknown_subcommand_is_usage_error(run_cli):
+def test_unknown_subcommand_is_usage_error(one_error_line, run_cli):
     result = run_cli("frobnicate")
     assert result.code == 2
     assert "frobnicate" in result.err
 
 
-def test_no_subcommand_prints_help_and_exits_2(run_cli):
+def test_no_subcommand_prints_help_and_exits_2(one_error_line, run_cli):
     result = run_cli()
     assert result.code == 2
     assert "verify" in result.out
 
 
-def test_unwritable_json_target(run_cli, tmp_path):
+def test_unwritable_json_target(one_error_line, run_cli, tmp_path):
     target = tmp_path / "missing-dir" / "out.json"
     result = run_cli("verify", "--json", str(target))
     assert result.code == 2
