@@ -28,7 +28,12 @@ mean, log_std / scale_tril and the model's W, b). A wrong value or gradient on o
 Claims with a generator, statistical with false-alarm rate α each (Bonferroni over coordinates)
 and power stated: "tight at the posterior" (exact: at q = p(z|x) every ELBO / IWAE draw equals
 log p(x)), "unbiased", "bound ≤ log p(x)", "gap identity" (ELBO kinds), "IWAE ≥ ELBO" (IWAE),
-"gradient unbiased".
+"gradient unbiased" (the mean over calls of the autograd gradient in q's parameters).
+
+Sizes: one setup per q family (B = 4, k = 3, d = 5, see `setups`); L = num_samples = 3 or
+K = num_particles = 5 draws on injected noise; with a generator, `replicates` = 1000 independent
+calls per setup, and 5 calls per setup at the posterior. gradient="none" skips the same-draw
+gradient claim, for a surrogate whose gradient is deliberately not that of its value (DReG).
 """
 
 from __future__ import annotations

@@ -22,8 +22,9 @@ configurations tested together) and its power stated:
 A coordinate with zero sample variance (e.g. sticking-the-landing at the optimum) is compared
 to rounding. With same_as="<name of an estimator of estimators.gradients>" the gate first checks,
 exactly, that every per-draw row equals that estimator's on the same eps ("same rows as
-<name>"): no Monte Carlo error, so even a 1e-6 relative slip is caught. The per-coordinate variance is reported beside the pathwise estimator's on the same
-draws (for IWAE, the standard reparameterised gradient).
+<name>"): no Monte Carlo error, so even a 1e-6 relative slip is caught. The per-coordinate
+variance is reported beside the pathwise estimator's on the same draws (for IWAE, the standard
+reparameterised gradient).
 """
 
 from __future__ import annotations
