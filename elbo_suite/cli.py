@@ -136,11 +136,18 @@ def _check_user_code(args: argparse.Namespace, specs: dict[str, str]) -> int:
 
     from .console import stdout
 
+    # Options left as None take the check's own default.
+    estimate = {"noise": args.noise, "reduction": args.reduction, "returns": args.returns, "q_family": args.q_family}
     options = {
-        "kl": {"convention": args.kl_convention, "covariance": args.covariance, "against": args.against},
-        "elbo": {"noise": args.noise},
-        "iwae": {"noise": args.noise, "num_particles": args.particles},
-        "gradient": {},
+        "kl": {
+            "convention": args.kl_convention,
+            "covariance": args.covariance,
+            "against": args.against,
+            "reduction": args.reduction,
+        },
+        "elbo": {**estimate, "estimator": args.estimator},
+        "iwae": {**estimate, "num_particles": args.particles},
+        "gradient": {"objective": args.objective, "same_as": args.same_as},
     }
     results = []
     for kind, spec in specs.items():
@@ -201,6 +208,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------------------------
 # argument parsing
 # ----------------------------------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line on stderr, exit 2, as for any bad input
         from .console import error_line
@@ -261,14 +278,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--elbo", metavar="SPEC", help="your ELBO estimator (model, q, x, eps)")
     check.add_argument("--iwae", metavar="SPEC", help="your IWAE estimator (model, q, x, eps)")
-    check.add_argument("--particles", type=int, default=8, help="K for --iwae (default 8)")
+    check.add_argument("--particles", type=_positive_int, default=8, help="K for --iwae (default 8)")
     check.add_argument(
         "--noise",
         default="injected",
         choices=["injected", "generator"],
         help="for --elbo/--iwae: your function takes injected noise eps (exact check) or a generator",
     )
-    check.add_argument("--gradient", metavar="SPEC", help="your gradient estimator of the ELBO")
+    check.add_argument(
+        "--estimator",
+        choices=["elbo", "elbo_analytic_kl"],
+        help="for --elbo: plain Monte Carlo ELBO (default) or MC reconstruction minus closed-form KL",
+    )
+    check.add_argument(
+        "--reduction",
+        choices=["none", "mean", "sum"],
+        help="for --kl/--elbo/--iwae: your function returns one value per data point (none, default) "
+        "or reduces over the batch",
+    )
+    check.add_argument(
+        "--returns",
+        choices=["elbo", "negative_elbo"],
+        help="for --elbo/--iwae: your function returns the bound (default) or the loss",
+    )
+    check.add_argument(
+        "--q-family", choices=["both", "diagonal", "full"], help="for --elbo/--iwae: which Gaussian q to test with"
+    )
+    check.add_argument("--gradient", metavar="SPEC", help="your per-draw gradient estimator of the ELBO")
+    check.add_argument("--objective", choices=["elbo", "iwae"], help="for --gradient: what it estimates the gradient of")
+    check.add_argument(
+        "--same-as",
+        metavar="NAME",
+        help="for --gradient: also compare every row exactly with this suite estimator (e.g. pathwise)",
+    )
     check.set_defaults(run=_cmd_check)
 
     bench = sub.add_parser(
