@@ -42,19 +42,35 @@ def _stage(progress: ProgressCallback | None, description: str, completed: int, 
         progress(description, completed, total)
 
 
+def _nested(progress: ProgressCallback | None, stage: str, completed: int) -> ProgressCallback | None:
+    """Report a pillar's own steps as `stage: step (i/n)` within the report's stage."""
+    if progress is None:
+        return None
+
+    def update(description: str, done: int, total: int) -> None:
+        progress(f"{stage}: {description} ({done}/{total})", completed, 3)
+
+    return update
+
+
 def build_report(figures_dir: Path, progress: ProgressCallback | None = None) -> str:
     """Run every pillar and return the report text; figures are written into `figures_dir`."""
-    from identities import embedded_derivation_path, verify_path
+    from identities import embedded_derivation_path, verify_document
     from identities.report import markdown_section as derivation_section
 
     _stage(progress, "verifying the derivation", 0)
-    derivation = verify_path(embedded_derivation_path())
+    # Named by its place in the repository, so the report does not depend on where it was cloned.
+    derivation_path = embedded_derivation_path()
+    derivation = verify_document(
+        derivation_path.read_text(encoding="utf-8"),
+        source=f"{derivation_path.parent.parent.name}/{derivation_path.parent.name}/{derivation_path.name}",
+    )
 
     from estimators.checks import run_default_checks
     from estimators.report import markdown_section as checks_section
 
     _stage(progress, "Monte Carlo checks", 1)
-    checks = run_default_checks()
+    checks = run_default_checks(progress=_nested(progress, "Monte Carlo checks", 1))
 
     from bench import run_sweeps
     from bench.report import markdown_section as bench_section
@@ -62,13 +78,13 @@ def build_report(figures_dir: Path, progress: ProgressCallback | None = None) ->
 
     _stage(progress, "gradient-estimator sweeps", 2)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    sweeps = run_sweeps(quick=False, out_dir=figures_dir)
+    sweeps = run_sweeps(quick=False, out_dir=figures_dir, progress=_nested(progress, "sweeps", 2))
     _stage(progress, "writing", 3)
 
     parts = [
         HEADER,
         "## 1. Derivation\n",
-        derivation_section(derivation),
+        derivation_section(derivation, heading="###"),
         "## 2. Monte Carlo checks\n",
         checks_section(checks),
         "## 3. Gradient estimators\n",

@@ -12,6 +12,18 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _renderable(tex: str) -> str:
+    """The row as GitHub's math renderer accepts it; the JSON and the checks keep it as written.
+
+    A lone align row keeps its alignment point `&`, which only an aligned environment accepts,
+    and `\\argmax` is not a predefined macro there.
+    """
+    tex = tex.replace("\\argmax", "\\operatorname*{arg\\,max}")
+    if "&" in tex:
+        tex = "\\begin{aligned}" + tex + "\\end{aligned}"
+    return tex
+
+
 def markdown_section(doc: DocumentVerification, *, heading: str = "##") -> str:
     """Counts, a summary table, then each row's LaTeX (GitHub math) with its full evidence."""
     lines = [f"{heading} Derivation: `{doc.source}`", "", f"**{doc.counts_line()}**", "",
@@ -23,7 +35,7 @@ def markdown_section(doc: DocumentVerification, *, heading: str = "##") -> str:
                      f"{_SYMBOL[r.verdict]} | {_cell(r.evidence)} |")
     lines.append("")
     for r in doc.rows:
-        lines += [f"{heading}# {r.label}: {r.verdict}", "", "```math", r.tex, "```", "",
+        lines += [f"{heading}# {r.label}: {r.verdict}", "", "```math", _renderable(r.tex), "```", "",
                   f"**Evidence.** {r.evidence}", ""]
         if r.details and r.details != r.evidence:
             lines += ["<details><summary>Details</summary>", "", "```text", r.details, "```", "",

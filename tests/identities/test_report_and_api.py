@@ -38,3 +38,18 @@ def test_markdown_section_has_counts_table_math_and_details(embedded_verdicts):
     assert text.count("```math") == len(embedded_verdicts.rows)
     assert "≈ 0.036402293" in text  # the stray-log counterexample in full
     assert markdown_section(embedded_verdicts) == text  # deterministic
+
+
+def test_report_math_blocks_are_renderable():
+    """GitHub's renderer rejects a bare alignment `&` and knows no `\\argmax`: each row is wrapped."""
+    import re
+
+    from identities import embedded_derivation_path, verify_path
+    from identities.report import markdown_section
+
+    blocks = re.findall(r"```math\n(.*?)\n```", markdown_section(verify_path(embedded_derivation_path())), re.S)
+    assert len(blocks) == 23
+    for block in blocks:
+        assert "\\argmax" not in block
+        if "&" in block:
+            assert block.startswith("\\begin{aligned}") and block.endswith("\\end{aligned}")
