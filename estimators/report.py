@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from estimators.stats import CheckResult
 
 _HEADER = (
-    "| claim | tested | model | estimate ± SE | exact | verdict | α | n |\n"
-    "|---|---|---|---|---|---|---|---|\n"
+    "| claim | tested | model | data point | estimate ± SE | exact | verdict | α | n |\n"
+    "|---|---|---|---|---|---|---|---|---|\n"
 )
 
 
@@ -23,6 +23,7 @@ def _row(result: CheckResult) -> str:
         result.claim,
         result.subject,
         result.model,
+        "—" if result.data_point is None else f"x_{result.data_point}",
         f"{result.estimate:.6g} ± {result.stderr:.2g}",
         f"{result.exact:.6g}",
         verdict,
@@ -33,7 +34,8 @@ def _row(result: CheckResult) -> str:
 
 
 def markdown_section(results: Sequence[CheckResult]) -> str:
-    """A table with one row per check, in the given order, and a one-line summary."""
+    """A table with one row per check, in the given order, and a one-line summary. Each row shows
+    the data point of the batch that came closest to failing (the one the check reports)."""
     failed = sum(not result.passed for result in results)
     summary = f"{len(results) - failed} of {len(results)} checks pass"
     summary += "." if not failed else f"; {failed} FAIL."

@@ -68,7 +68,7 @@ def _z_test(
     result = CheckResult(
         claim=claim, subject=subject, model=model, estimate=float(mean[worst]),
         stderr=float(stderr[worst]), exact=float(reference[worst]), passed=passed, alpha=alpha,
-        n=n, detectable_error=detectable, message=message,
+        n=n, detectable_error=detectable, message=message, data_point=worst,
     )
     return result, float(margin[worst])
 
@@ -156,5 +156,5 @@ def tightness_claim(values: Tensor, log_marginal: Tensor, tolerance: float, *,
     return CheckResult(
         claim=TIGHTNESS, subject=subject, model=model, estimate=float(values[:, worst].mean()),
         stderr=spread, exact=float(log_marginal[worst]), passed=passed, alpha=0.0, n=n,
-        detectable_error=tolerance, message=message,
+        detectable_error=tolerance, message=message, data_point=worst,
     )

@@ -18,6 +18,7 @@ class CheckResult:
     n: int  # independent samples per data point
     detectable_error: float  # smallest error caught with probability ≥ 0.9 (exact: the tolerance)
     message: str  # one line a person can act on: claim, verdict, and by how much
+    data_point: int | None = None  # the data point reported (the worst of the batch)
 
     def to_dict(self) -> dict:
         return asdict(self)

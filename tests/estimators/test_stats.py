@@ -82,10 +82,11 @@ def test_bound_claim_fails_only_when_the_mean_exceeds_the_bound():
     exact = torch.tensor([0.0, 0.0, 0.0])
     below = bound_claim(_normal_values([-1.0, -0.5, -2.0], 1.0), exact, subject="S", model="M")
     assert below.passed and below.claim == "bound" and below.n == 4096 and below.alpha == 1e-6
+    assert below.data_point is not None
     above = bound_claim(_normal_values([-1.0, 0.5, -2.0], 1.0), exact, subject="S", model="M")
     assert not above.passed
     assert above.message.startswith("bound FAILS for S:")
-    assert "data point 1 of 3" in above.message and "; M;" in above.message
+    assert "data point 1 of 3" in above.message and "; M;" in above.message and above.data_point == 1
     assert f"difference {above.estimate:+.3g}" in above.message
     assert above.detectable_error < 0.5 / 3
 
@@ -139,16 +140,16 @@ def _result(passed, alpha=1e-6):
 def test_result_dict_has_every_field():
     assert set(_result(True).to_dict()) == {
         "claim", "subject", "model", "estimate", "stderr", "exact", "passed", "alpha", "n",
-        "detectable_error", "message",
+        "detectable_error", "message", "data_point",
     }
 
 
 def test_markdown_section_is_a_deterministic_table():
     text = markdown_section([_result(True), _result(False, alpha=0.0)])
     assert text == (
-        "| claim | tested | model | estimate ± SE | exact | verdict | α | n |\n"
-        "|---|---|---|---|---|---|---|---|\n"
-        "| bound | MC ELBO | k=1 \\| d=1 | -1.23457 ± 0.012 | -1 | pass | 1e-06 | 100 |\n"
-        "| bound | MC ELBO | k=1 \\| d=1 | -1.23457 ± 0.012 | -1 | **FAIL** | exact | 100 |\n"
+        "| claim | tested | model | data point | estimate ± SE | exact | verdict | α | n |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+        "| bound | MC ELBO | k=1 \\| d=1 | — | -1.23457 ± 0.012 | -1 | pass | 1e-06 | 100 |\n"
+        "| bound | MC ELBO | k=1 \\| d=1 | — | -1.23457 ± 0.012 | -1 | **FAIL** | exact | 100 |\n"
         "\n1 of 2 checks pass; 1 FAIL.\n"
     )
