@@ -1,6 +1,6 @@
 """Run the default checks of the correct estimators on many seeds and count false rejections.
 
-    python scripts/seed_sweep.py [--seeds 200] [--workers N] [--json FILE]
+    python -m estimators.seed_sweep [--seeds 200] [--workers N] [--json FILE]
 
 Each seed draws a new default model set (models, data, q) and new Monte Carlo noise. Every check
 of a correct estimator should pass: the family-wise false-alarm rate per seed is 1e-6, so over 200

@@ -2,7 +2,7 @@
 
 Seed 0 (the default model set and one generator per check, seeded from its position). Expected
 false-failure rate: the family-wise α of the run, 1e-6 (Bonferroni over all statistical checks);
-the tightness checks are exact. The negative controls live in test_negative_controls.py.
+the tightness checks are exact. The negative controls live in test_estimator_negative_controls.py.
 """
 
 import pytest

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "seed_sweep.py"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.seeds
 def test_no_correct_estimator_is_rejected_on_200_seeds(tmp_path):
     summary_path = tmp_path / "summary.json"
     completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--seeds", "200", "--json", str(summary_path)],
-        capture_output=True, text=True, cwd=SCRIPT.parents[1], check=False,
-        env={**os.environ, "PYTHONPATH": str(SCRIPT.parents[1])},
+        [sys.executable, "-m", "estimators.seed_sweep", "--seeds", "200", "--json", str(summary_path)],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     summary = json.loads(summary_path.read_text())
     assert summary["seeds"] == 200 and summary["checks"] == 200 * 120
