@@ -14,6 +14,7 @@ from __future__ import annotations
 from identities.errors import CannotParse
 from identities.latex import nodes as n
 from identities.latex.tokens import Token, tokenize
+from identities.latex.typography import mixed_bold_notes
 
 GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -527,7 +528,7 @@ def _clause(tokens: list[Token], notes: list[str]) -> tuple[n.Sampling, ...]:
 def parse_row(tex: str) -> n.Row:
     """Parse one displayed row (Markdown escapes already undone)."""
     tokens = tokenize(tex)
-    notes: list[str] = []
+    notes: list[str] = mixed_bold_notes(tex)
     clauses: tuple[n.Sampling, ...] = ()
     depths = _top_level(tokens)
     for k, t in enumerate(tokens):

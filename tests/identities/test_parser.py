@@ -104,3 +104,15 @@ def test_unknown_notation_is_reported_with_its_token(tex, token):
     with pytest.raises(CannotParse) as info:
         parse_row(tex)
     assert str(info.value).startswith("cannot parse:") and token in str(info.value)
+
+
+def test_symbol_written_bold_and_plain_is_noted_not_silently_merged():
+    from identities.latex.parser import parse_row
+
+    row = parse_row(r"\log p(\boldsymbol{x}) = \log p(\boldsymbol{x})\int q_\phi(\boldsymbol{z}|\boldsymbol{x})dz")
+    assert any(note.startswith("z is written both bold and plain") for note in row.notes)
+    consistent = parse_row(r"\log p(\boldsymbol{x}) = \log p(\boldsymbol{x})\int q_\phi(\boldsymbol{z}|\boldsymbol{x})d\boldsymbol{z}")
+    assert not any("bold and plain" in note for note in consistent.notes)
+    # indices inside a bold group are not bold themselves
+    indexed = parse_row(r"s = \sum_{l=1}^L\log p(\boldsymbol{x}|\boldsymbol{z^{(l)}})")
+    assert not any("bold and plain" in note for note in indexed.notes)
