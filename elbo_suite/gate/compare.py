@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from elbo_suite.gate.result import EXACT, ClaimOutcome
+
 
 @dataclass(frozen=True)
 class Mismatch:
@@ -80,3 +82,62 @@ def pattern_hint(actual: Tensor, expected: Tensor) -> str:
         if abs(value) > 1e-9:
             return f"; actual − expected = {value:.6g} everywhere: a constant offset"
     return ""
+
+
+# One user gradient beside its reference: (where, leaf name, user gradient or None, exact, hint);
+# `where` names the batch or set-up, `hint` says why a gradient may be missing.
+GradientPair = tuple[str, str, "Tensor | None", Tensor, str]
+
+
+def exact_gradient_outcome(
+    claim: str, pairs: list[GradientPair], *, rtol: float, atol: float, scale: float | None, reference: str
+) -> ClaimOutcome:
+    """Compare every gradient entry exactly; report a missing, non-finite or worst-wrong entry.
+
+    `reference` says where the expected gradient comes from, for the message.
+    """
+    count = sum(exact.numel() for _, _, _, exact, _ in pairs)
+    size = f"sample size {count} gradient entries, exact comparison"
+    for where, name, user, exact, hint in pairs:
+        if user is None and bool((exact != 0).any()):
+            message = (
+                f"{claim}: expected a gradient with respect to {name} (largest entry "
+                f"{float(exact.abs().max()):.6g}), actual none [{where}]: {hint}; {size}"
+            )
+            return ClaimOutcome(claim, False, float("inf"), atol, count, EXACT, message)
+    worst: tuple[Mismatch, str, str] | None = None
+    failures = 0
+    for where, name, user, exact, _ in pairs:
+        user = torch.zeros_like(exact) if user is None else user
+        if not bool(torch.isfinite(user).all()):
+            bad = (~torch.isfinite(user)).nonzero().tolist()[0]
+            message = (
+                f"{claim}: expected a finite gradient, actual {float(user[tuple(bad)])} with respect to "
+                f"{name}{bad} [{where}]; {size}"
+            )
+            return ClaimOutcome(claim, False, float("inf"), atol, count, EXACT, message)
+        mismatch = worst_mismatch(user, exact, rtol=rtol, atol=atol, scale=scale)
+        failures += mismatch.failures
+        if worst is None or mismatch.ratio > worst[0].ratio:
+            worst = (mismatch, where, name)
+    if worst is None:
+        raise ValueError(f"{claim}: no gradients to compare")
+    mismatch, where, name = worst
+    at = f"d/d {name}{list(mismatch.index)} [{where}]"
+    if failures:
+        zero = (
+            " (your gradient is 0 there: is something detached — z drawn without rsample, .detach(), .data?)"
+            if mismatch.actual == 0.0 and mismatch.expected != 0.0
+            else ""
+        )
+        message = (
+            f"{claim}: expected {mismatch.expected:.10g} ({reference}), actual {mismatch.actual:.10g} at "
+            f"{at}{zero}; |error| {mismatch.error:.3g} > tolerance {mismatch.tolerance:.3g}; {failures} of "
+            f"{count} entries outside tolerance; {size}"
+        )
+    else:
+        message = (
+            f"{claim}: all {count} gradient entries within tolerance (largest |error| {mismatch.error:.3g} at "
+            f"{at}, tolerance {mismatch.tolerance:.3g}); sample size {count}, exact comparison"
+        )
+    return ClaimOutcome(claim, failures == 0, mismatch.error, mismatch.tolerance, count, EXACT, message)

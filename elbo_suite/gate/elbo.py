@@ -46,7 +46,7 @@ import torch
 from torch import Tensor
 
 from elbo_suite.gate.callables import call_user, require_callable, require_tensor_output
-from elbo_suite.gate.compare import Mismatch, pattern_hint, worst_mismatch
+from elbo_suite.gate.compare import Mismatch, exact_gradient_outcome, pattern_hint, worst_mismatch
 from elbo_suite.gate.differentiate import gradients_of, missing_gradient_hint
 from elbo_suite.gate.errors import GateInputError
 from elbo_suite.gate.references import ESTIMATOR_KINDS, reference_estimate
@@ -277,52 +277,18 @@ def _flatten_leaf(name: str, tensor: Tensor) -> Tensor:
 
 
 def _same_draw_gradient(runs: list, rtol: float, atol: float) -> ClaimOutcome:
-    claim = "gradient on the same draw"
-    count = sum(t.numel() for _, _, exact, _ in runs for t in exact.values() if t is not None)
-    for label, user_grads, exact_grads, hint in runs:
-        for name, exact in exact_grads.items():
-            if exact is None:
-                continue
-            user = user_grads[name]
-            if user is None and bool((exact != 0).any()):
-                message = (
-                    f"{claim}: expected a gradient with respect to {name} (largest entry "
-                    f"{float(exact.abs().max()):.6g}), actual none [{label}]: {hint} — sample z with "
-                    f"q.rsample(eps), not a detached sample; sample size {count} gradient entries, exact comparison"
-                )
-                return ClaimOutcome(claim, False, float("inf"), atol, count, EXACT, message)
-    worst = None
-    failures = 0
-    for label, user_grads, exact_grads, _ in runs:
-        for name, exact in exact_grads.items():
-            if exact is None:
-                continue
-            user = user_grads[name]
-            user = torch.zeros_like(exact) if user is None else user
-            mismatch = worst_mismatch(_flatten_leaf(name, user), _flatten_leaf(name, exact), rtol=rtol, atol=atol, scale=None)
-            failures += mismatch.failures
-            if worst is None or mismatch.ratio > worst[0].ratio:
-                worst = (mismatch, label, name)
-    assert worst is not None
-    mismatch, label, name = worst
-    where = f"d/d {name}{list(mismatch.index)} [{label}]"
-    if failures:
-        zero = (
-            " (your gradient is 0 there: is something detached — z drawn without rsample, .detach(), .data?)"
-            if mismatch.actual == 0.0 else ""
-        )
-        message = (
-            f"{claim}: expected {mismatch.expected:.10g} (autograd of the reference on your eps), actual "
-            f"{mismatch.actual:.10g} at {where}{zero}; |error| {mismatch.error:.3g} > tolerance "
-            f"{mismatch.tolerance:.3g}; {failures} of {count} entries outside tolerance; sample size "
-            f"{count} gradient entries, exact comparison"
-        )
-    else:
-        message = (
-            f"{claim}: all {count} gradient entries within tolerance (largest |error| {mismatch.error:.3g} at "
-            f"{where}, tolerance {mismatch.tolerance:.3g}); sample size {count}, exact comparison"
-        )
-    return ClaimOutcome(claim, failures == 0, mismatch.error, mismatch.tolerance, count, EXACT, message)
+    hint = "sample z with q.rsample(eps), not a detached sample"
+    pairs = [
+        (label, name, None if user_grads[name] is None else _flatten_leaf(name, user_grads[name]),
+         _flatten_leaf(name, exact), f"{missing} — {hint}")
+        for label, user_grads, exact_grads, missing in runs
+        for name, exact in exact_grads.items()
+        if exact is not None
+    ]
+    return exact_gradient_outcome(
+        "gradient on the same draw", pairs, rtol=rtol, atol=atol, scale=None,
+        reference="autograd of the reference on your eps",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from elbo_suite.gate.compare import Mismatch, worst_mismatch
 from elbo_suite.gate.errors import GateInputError
 from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
 from elbo_suite.gate.setups import make_setup
-from elbo_suite.gate.statistics import ZTest, z_test
+from elbo_suite.gate.statistics import z_test
 from elbo_suite.gate.threads import single_threaded
 from estimators.gradients import (
     GaussianParameterisation,
@@ -212,7 +212,7 @@ def _run(fn: Callable[..., Any], config: _Config, objective: str, group: int | N
         (num_draws,): "one value per draw: return the gradient rows (N, P), not a surrogate",
         (num_draws, k): "a gradient in z: return the gradient in φ (P columns)",
     }
-    samples = require_tensor_output(output, "your gradient estimator", (num_draws, P), f"(N, P) per-draw gradients", hints).detach()
+    samples = require_tensor_output(output, "your gradient estimator", (num_draws, P), "(N, P) per-draw gradients", hints).detach()
     if objective == "iwae":
         pathwise_rows = iwae_reparameterised(config.target, config.q, eps)
         reference_eps = torch.randn((REFERENCE_FACTOR * num_draws, group, k), generator=generator, dtype=torch.float64)

@@ -26,7 +26,7 @@ from torch import Tensor
 
 from elbo_suite.gate.callables import call_user, require_callable, require_tensor_output
 from elbo_suite.gate.cases import KL_SEEDS, KLCase, kl_cases, standard_normal_like
-from elbo_suite.gate.compare import Mismatch, pattern_hint, worst_mismatch
+from elbo_suite.gate.compare import GradientPair, Mismatch, exact_gradient_outcome, pattern_hint, worst_mismatch
 from elbo_suite.gate.differentiate import gradients_of, missing_gradient_hint
 from elbo_suite.gate.errors import GateInputError
 from elbo_suite.gate.kl_conventions import (
@@ -64,7 +64,6 @@ def check_kl(
         raise GateInputError(f"against: expected one of {AGAINST}, got {against!r}")
     if reduction not in REDUCTIONS:
         raise GateInputError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
-    with_p = against == "gaussian"
     subject = f"KL ({convention}, {covariance}, against {against}, reduction {reduction})"
 
     with single_threaded():
@@ -203,49 +202,9 @@ def _value_outcome(
 
 
 def _gradient_outcome(
-    claim: str,
-    gradients: list[tuple[str, str, Tensor | None, Tensor, str]],
-    rtol: float,
-    atol: float,
-    scale: float | None,
+    claim: str, gradients: list[GradientPair], rtol: float, atol: float, scale: float | None
 ) -> ClaimOutcome:
-    count = sum(exact.numel() for _, _, _, exact, _ in gradients)
-    for label, name, user, exact, hint in gradients:
-        if user is None and bool((exact != 0).any()):
-            message = (
-                f"{claim}: expected a gradient with respect to {name} (largest entry "
-                f"{float(exact.abs().max()):.6g}), actual none in batch [{label}]: {hint}; "
-                f"sample size {count} gradient entries, exact comparison"
-            )
-            return ClaimOutcome(claim, False, float("inf"), atol, count, EXACT, message)
-    worst: tuple[Mismatch, str, str] | None = None
-    failures = 0
-    for label, name, user, exact, _ in gradients:
-        user = torch.zeros_like(exact) if user is None else user
-        if not bool(torch.isfinite(user).all()):
-            bad = (~torch.isfinite(user)).nonzero().tolist()[0]
-            message = (
-                f"{claim}: expected a finite gradient, actual {float(user[tuple(bad)])} with respect to "
-                f"{name}{bad} in batch [{label}]; sample size {count} gradient entries, exact comparison"
-            )
-            return ClaimOutcome(claim, False, float("inf"), atol, count, EXACT, message)
-        mismatch = worst_mismatch(user, exact, rtol=rtol, atol=atol, scale=scale)
-        failures += mismatch.failures
-        if worst is None or mismatch.ratio > worst[0].ratio:
-            worst = (mismatch, label, name)
-    assert worst is not None
-    mismatch, label, name = worst
-    where = f"d/d {name}{list(mismatch.index)} in batch [{label}]"
-    if failures:
-        message = (
-            f"{claim}: expected {mismatch.expected:.10g} (autograd on the exact closed form), actual "
-            f"{mismatch.actual:.10g} at {where}; |error| {mismatch.error:.3g} > tolerance "
-            f"{mismatch.tolerance:.3g}; {failures} of {count} entries outside tolerance; "
-            f"sample size {count} gradient entries, exact comparison"
-        )
-    else:
-        message = (
-            f"{claim}: all {count} gradient entries within tolerance (largest |error| {mismatch.error:.3g} "
-            f"at {where}, tolerance {mismatch.tolerance:.3g}); sample size {count}, exact comparison"
-        )
-    return ClaimOutcome(claim, failures == 0, mismatch.error, mismatch.tolerance, count, EXACT, message)
+    pairs = [(f"in batch {label}", name, user, exact, hint) for label, name, user, exact, hint in gradients]
+    return exact_gradient_outcome(
+        claim, pairs, rtol=rtol, atol=atol, scale=scale, reference="autograd on the exact closed form"
+    )

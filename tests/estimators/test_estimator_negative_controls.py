@@ -9,7 +9,6 @@ are rejected by margins of many detectable errors (asserted below), so missing o
 probability.
 """
 
-import math
 
 import pytest
 import torch

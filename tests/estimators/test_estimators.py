@@ -4,7 +4,6 @@ Deterministic: fixed seeds."""
 
 import math
 
-import numpy as np
 import pytest
 import torch
 from scipy import special, stats
