@@ -22,6 +22,7 @@ class RowVerdict:
     anchor: dict | None = None  # check against the last row that holds, when the previous failed
     line: int = 0  # source line of the block's opening $$
     label: str = ""  # "(14)" or "block 8, row 1"
+    notes: list[str] = field(default_factory=list)  # readings of the notation the checker had to make
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -165,8 +165,10 @@ class _Verifier:
 
         def finish(outcome: Outcome, **extra) -> RowVerdict:
             details = "\n".join(outcome.details + [f"note: {x}" for x in notes if x not in outcome.details])
-            return RowVerdict(relation=relation, verdict=outcome.verdict, evidence=outcome.evidence,
-                              details=details or outcome.evidence, **base, **extra)
+            # Readings the checker had to make stay visible in the one-line evidence too.
+            evidence = outcome.evidence + "".join(f" [note: {x}]" for x in notes)
+            return RowVerdict(relation=relation, verdict=outcome.verdict, evidence=evidence,
+                              details=details or outcome.evidence, notes=list(notes), **base, **extra)
 
         if not row.relations:
             chain.clear()
