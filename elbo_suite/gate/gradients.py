@@ -281,7 +281,8 @@ def _same_rows(runs: list[_Run], same_as: str, rtol: float, atol: float) -> Clai
         failures += mismatch.failures
         if worst is None or mismatch.ratio > worst[0].ratio:
             worst = (mismatch, run)
-    assert worst is not None
+    if worst is None:  # every check compares at least one case
+        raise RuntimeError('no values were compared')
     mismatch, run = worst
     draw, column = mismatch.index
     where = f"draw {draw}, d/d {run.config.q.param_names()[column]} [{run.config.label}]"

@@ -179,7 +179,8 @@ def _value_outcome(
         failures += mismatch.failures
         if worst is None or mismatch.ratio > worst[0].ratio:
             worst = (mismatch, label, actual, expected)
-    assert worst is not None
+    if worst is None:  # every check compares at least one case
+        raise RuntimeError('no values were compared')
     mismatch, label, _, _ = worst
     # The pattern of the error (a constant factor or offset) shows best over every value compared.
     actual = torch.cat([a.reshape(-1) for _, a, _ in values])
