@@ -130,13 +130,6 @@ class DiscreteFamily(Family):
             return joint / Table((sp.Add(*A),))
         raise NotApplicable(f"{render(node)} is not a density of the joint p(x, z)")
 
-    @staticmethod
-    def key(node: n.Density) -> str:
-        inner = ",".join(var_key(v) for v in node.variables)
-        if node.given:
-            inner += "|" + ",".join(var_key(v) for v in node.given)
-        return f"{node.kind}({inner})"
-
     def define(self, density: n.Density, normal: n.Normal) -> str:
         key = self.key(density)
         self.redefined[key] = (f"{key} is defined as a Gaussian by an earlier row: outside the "

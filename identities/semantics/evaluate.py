@@ -127,6 +127,14 @@ class Family:
     description = ""
     latent = "z"
 
+    @staticmethod
+    def key(node: n.Density) -> str:
+        """The density as written, e.g. 'p(z|x)': the name definitions are stored under."""
+        inner = ",".join(var_key(v) for v in node.variables)
+        if node.given:
+            inner += "|" + ",".join(var_key(v) for v in node.given)
+        return f"{node.kind}({inner})"
+
     # leaves, supplied by each family -------------------------------------------------------
     def const(self, expr):
         raise NotImplementedError

@@ -111,13 +111,6 @@ class LinearGaussianFamily(Family):
         precision = 1 / v0 + w ** 2 / s2
         return sp.cancel((m0 / v0 + w * (X - b) / s2) / precision), sp.cancel(1 / precision)
 
-    @staticmethod
-    def key(node: n.Density) -> str:
-        inner = ",".join(var_key(v) for v in node.variables)
-        if node.given:
-            inner += "|" + ",".join(var_key(v) for v in node.given)
-        return f"{node.kind}({inner})"
-
     # definitions ---------------------------------------------------------------------------
     def define(self, density: n.Density, normal: n.Normal) -> str:
         """Adopt a modelling row 'density = N(...)'; return how the family follows it."""
