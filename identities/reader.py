@@ -184,13 +184,24 @@ def _outer_environment(tex: str) -> tuple[str | None, int, int]:
     return name, m.end(), end
 
 
+def _markdown_escaped(raws: list[str]) -> bool:
+    r"""Whether the document escapes its math for Markdown, as Hugo and Jekyll posts do: four
+    backslashes for a row break, `\_` for `_`. Documents whose renderer protects math (GitHub,
+    pandoc) write plain LaTeX, where two backslashes are a row break and must be kept; one sign
+    of escaping anywhere in the document decides.
+    """
+    return any("\\\\\\\\" in raw or "\\_" in raw or "\\*" in raw for raw in raws)
+
+
 def read_blocks(text: str) -> list[DisplayBlock]:
     """Every display block of a Markdown document, in order, with its rows numbered."""
     blocks: list[DisplayBlock] = []
     counter = 0
-    for index, (start, end, line) in enumerate(_display_spans(text), start=1):
+    spans_of_blocks = _display_spans(text)
+    escaped = _markdown_escaped([text[start:end] for start, end, _ in spans_of_blocks])
+    for index, (start, end, line) in enumerate(spans_of_blocks, start=1):
         raw = text[start:end]
-        tex, where = unescape_markdown(raw)
+        tex, where = unescape_markdown(raw) if escaped else (raw, list(range(len(raw))))
         _check_balanced(tex, line)
         env, body_start, body_end = _outer_environment(tex)
         base = env.rstrip("*") if env else None
@@ -218,7 +229,7 @@ def read_blocks(text: str) -> list[DisplayBlock]:
             if not clean:
                 continue  # an empty middle row takes its number but holds nothing
             raw_s = where[s] if s < len(where) else len(raw)
-            raw_e = where[e - 1] + (2 if raw[where[e - 1]] == "\\" and e - 1 < len(where)
+            raw_e = where[e - 1] + (2 if escaped and raw[where[e - 1]] == "\\" and e - 1 < len(where)
                                     and tex[e - 1] in _MARKDOWN_ESCAPED else 1) if e > s else raw_s
             rows.append(DisplayRow(block=index, row=len(rows) + 1, number=number,
                                    tag=tag_m.group(1) if tag_m else None,

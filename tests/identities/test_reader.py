@@ -71,3 +71,18 @@ def test_missing_file_raises_document_error(tmp_path):
         read_path(tmp_path / "absent.md")
     with pytest.raises(DocumentError, match="directory"):
         read_path(tmp_path)
+
+
+def test_plain_latex_document_keeps_its_row_breaks():
+    """A document written for a renderer that protects math (GitHub, pandoc) uses `\\\\` itself as
+    the row break: it is not Markdown-unescaped, so its rows and numbers come out as rendered."""
+    from identities.reader import read_rows
+
+    plain = (
+        "$$\n\\begin{align}\n\\log p(x) &= \\log \\int p(x,z)\\,dz \\\\\n&= \\log p(x)\n\\end{align}\n$$\n\n"
+        "$$\n\\begin{align}\nq_\\phi(z|x) &= q_\\phi(z|x)\n\\end{align}\n$$\n"
+    )
+    rows = read_rows(plain)
+    assert [r.number for r in rows] == [1, 2, 3]
+    assert rows[1].tex == "&= \\log p(x)"
+    assert rows[2].tex == "q_\\phi(z|x) &= q_\\phi(z|x)"
