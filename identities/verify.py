@@ -111,6 +111,13 @@ class _Verifier:
         matching = [c for c in candidates
                     if all(any(f"({var_key(g)})" in u or u == var_key(g) for u in used)
                            for g in c[1].given)]
+        if not matching and candidates:
+            # The variable already has a law; a sampling rule that cannot be matched with it
+            # must not pass as a new definition.
+            labels = ", ".join(c[0] for c in candidates)
+            return Outcome(UNVERIFIED, f"{method}; {var_key(target)} already has a Gaussian law from "
+                           f"{labels}, but this row's parameters do not name what it is conditioned on, "
+                           "so the two cannot be matched", [method] + notes)
         if not matching:
             return Outcome(DEFINITION, f"reparameterisation: defines {var_key(target)} by {method}",
                            [method] + notes)

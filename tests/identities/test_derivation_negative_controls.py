@@ -113,3 +113,21 @@ def test_unknown_macro_is_unverified_with_cannot_parse():
 def test_indexed_latents_are_unverified_with_a_reason_not_passed():
     (row,) = verify_document(display(r"q(x_{1:T}|x_0)=\prod_{t=1}^{T} q(x_t|x_{t-1})")).rows
     assert row.verdict == "unverified" and "x_{1:T}" in row.evidence
+
+
+def test_sampling_rule_for_a_variable_with_a_law_is_never_a_silent_definition():
+    """Once q(z|x) is defined, a rule z = ... is matched against it: refuted when it is wrong, and
+    unverified (never `definition`) when its parameters cannot be matched with the definition."""
+    from identities import verify_document
+
+    definition = (
+        "$$\n\\begin{align}\nq_\\phi(\\boldsymbol z|\\boldsymbol x)&=\\mathcal N(\\boldsymbol z;"
+        "\\boldsymbol\\mu_\\phi(\\boldsymbol x),\\boldsymbol\\sigma_\\phi^2(\\boldsymbol x)\\boldsymbol I)\n"
+        "\\end{align}\n$$\n\n"
+    )
+    unmatched = "$$\nz=\\boldsymbol\\mu_\\phi+\\boldsymbol\\sigma_\\phi^2\\odot\\epsilon\\quad\\text{with }\\epsilon\\sim\\mathcal{N}(\\epsilon;0,I)\n$$\n"
+    wrong = ("$$\nz=\\boldsymbol\\mu_\\phi(\\boldsymbol x)+\\boldsymbol\\sigma_\\phi^2(\\boldsymbol x)\\odot\\epsilon"
+             "\\quad\\text{with }\\epsilon\\sim\\mathcal{N}(\\epsilon;0,I)\n$$\n")
+    rows = verify_document(definition + unmatched + "\n" + wrong).rows
+    assert [r.verdict for r in rows] == ["definition", "unverified", "refuted"]
+    assert "already has a Gaussian law" in rows[1].evidence
