@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -90,10 +91,23 @@ def _counts_line(counts: dict[str, int]) -> str:
 GATE_OPTIONS = ("kl", "elbo", "iwae", "gradient")
 
 
+# Options that only mean something for a user's function given with --kl/--elbo/--iwae/--gradient.
+GATE_ONLY_OPTIONS = (
+    "kl_convention", "covariance", "against", "particles", "noise", "estimator", "reduction", "returns",
+    "q_family", "objective", "same_as",
+)
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     specs = {kind: getattr(args, kind) for kind in GATE_OPTIONS if getattr(args, kind)}
     if specs:
         return _check_user_code(args, specs)
+    stray = [f"--{name.replace('_', '-')}" for name in GATE_ONLY_OPTIONS if getattr(args, name) is not None]
+    if stray:
+        raise UsageError(
+            f"options for your own function given without one: {', '.join(stray)} "
+            "(expected --kl, --elbo, --iwae or --gradient SPEC with them)"
+        )
     return _check_default_models(args)
 
 
@@ -195,6 +209,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report import check_report, write_report
 
     path = Path(args.path)
+    if not args.check:
+        _require_writable_report(path)  # before minutes of checks and sweeps, not after
     with progress("report") as update:
         if args.check:
             current, message = check_report(path, progress=update)
@@ -203,6 +219,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
             current, message = True, f"wrote {path}"
     stdout.print(message, markup=False)
     return EXIT_OK if current else EXIT_FAILED
+
+
+def _require_writable_report(path: Path) -> None:
+    from .report import FIGURES_DIRNAME
+
+    figures = path.parent / FIGURES_DIRNAME
+    if path.is_dir():
+        raise UsageError(f"--path: {str(path)!r} is a directory (expected the report file to write)")
+    if not path.parent.is_dir():
+        raise UsageError(f"--path: folder {str(path.parent)!r} does not exist (expected an existing folder)")
+    if figures.exists() and not figures.is_dir():
+        raise UsageError(f"--path: {str(figures)!r} is a file (expected a folder for the figures)")
+    if (path.exists() and not os.access(path, os.W_OK)) or not os.access(path.parent, os.W_OK):
+        raise UsageError(f"--path: {str(path)!r} is not writable")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -265,25 +295,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--kl", metavar="SPEC", help="your Gaussian KL function")
     check.add_argument(
         "--kl-convention",
-        default="mean_logvar",
         choices=["mean_logvar", "mean_std", "mean_scale_tril", "distributions"],
-        help="how your KL function takes its arguments (default: mean_logvar)",
+        help="how your KL function takes its arguments (default mean_logvar)",
     )
-    check.add_argument("--covariance", default="diagonal", choices=["diagonal", "full"], help="for --kl")
+    check.add_argument("--covariance", choices=["diagonal", "full"], help="for --kl (default diagonal)")
     check.add_argument(
         "--against",
-        default="standard_normal",
         choices=["standard_normal", "gaussian"],
-        help="for --kl: KL(q || N(0, I)) or KL(q || p) between two Gaussians",
+        help="for --kl: KL(q || N(0, I)) (default) or KL(q || p) between two Gaussians",
     )
     check.add_argument("--elbo", metavar="SPEC", help="your ELBO estimator (model, q, x, eps)")
     check.add_argument("--iwae", metavar="SPEC", help="your IWAE estimator (model, q, x, eps)")
-    check.add_argument("--particles", type=_positive_int, default=8, help="K for --iwae (default 8)")
+    check.add_argument("--particles", type=_positive_int, help="K for --iwae (default 5)")
     check.add_argument(
         "--noise",
-        default="injected",
         choices=["injected", "generator"],
-        help="for --elbo/--iwae: your function takes injected noise eps (exact check) or a generator",
+        help="for --elbo/--iwae: your function takes injected noise eps (default; exact check) or a generator",
     )
     check.add_argument(
         "--estimator",

@@ -116,8 +116,13 @@ def strip_timings(text: str) -> str:
 
 
 def write_report(path: Path, progress: ProgressCallback | None = None) -> Path:
+    from .cli import UsageError
+
     text = build_report(path.parent / FIGURES_DIRNAME, progress=progress)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"report: cannot write {str(path)!r}: {exc.strerror or exc}") from exc
     return path
 
 

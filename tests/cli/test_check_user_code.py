@@ -129,3 +129,10 @@ def test_bad_option_value_is_usage_error(one_error_line, run_cli, user_file):
     result = run_cli("check", "--iwae", spec(user_file, "elbo_ok"), "--particles", "zero")
     assert result.code == 2
     assert "--particles" in one_error_line(result.err)
+
+
+@pytest.mark.parametrize("option", [["--reduction", "mean"], ["--particles", "8"], ["--kl-convention", "mean_std"]])
+def test_gate_option_without_a_function_is_usage_error(one_error_line, run_cli, option):
+    result = run_cli("check", *option)
+    assert result.code == 2
+    assert option[0] in one_error_line(result.err)

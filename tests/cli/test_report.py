@@ -60,3 +60,14 @@ def test_check_on_a_missing_report_is_bad_input(run_cli, one_error_line, generat
 def test_strip_timings_keeps_everything_else():
     text = fake_report("1 s", body="a\nb\n")
     assert report.strip_timings(text) == "# report\na\nb\n\n"
+
+
+@pytest.mark.parametrize("where", ["missing-folder/REPORT.md", "."], ids=["missing-folder", "a-directory"])
+def test_unwritable_report_path_is_bad_input_before_any_work(run_cli, one_error_line, monkeypatch, tmp_path, where):
+    def must_not_run(figures_dir, progress=None):
+        raise AssertionError("the report was built although its path is unusable")
+
+    monkeypatch.setattr(report, "build_report", must_not_run)
+    result = run_cli("report", "--path", str(tmp_path / where))
+    assert result.code == 2
+    assert "--path" in one_error_line(result.err)

@@ -38,24 +38,30 @@ def test_document_without_display_math(one_error_line, run_cli, tmp_path):
 @pytest.mark.parametrize(
     "body, fragment",
     [
-        ("p(x)=\\int p(x,z dz", None),  # unbalanced parenthesis inside \int is prose-level; braces below
-        ("p(x)=\\frac{p(x,z)}{p(z|x)", "brace"),
-        ("\\log p(x) = \\left[ \\log p(x)", "left"),
+        ("p(x)=\\frac{p(x,z)}{p(z|x)", "unbalanced braces"),
+        ("\\log p(x) = \\left[ \\log p(x)", "\\left/\\right mismatch"),
     ],
-    ids=["unbalanced-paren", "unbalanced-brace", "left-without-right"],
+    ids=["unbalanced-brace", "left-without-right"],
 )
-def test_malformed_latex(one_error_line, run_cli, tmp_path, body, fragment):
+def test_malformed_latex_is_bad_input(one_error_line, run_cli, tmp_path, body, fragment):
     doc = tmp_path / "bad.md"
     doc.write_text(f"$$\n{body}\n$$\n", encoding="utf-8")
     result = run_cli("verify", str(doc))
-    # Malformed LaTeX is bad input (exit 2), or at the very least a row that cannot pass.
-    assert result.code in (1, 2)
-    if result.code == 2:
-        line = one_error_line(result.err)
-        if fragment:
-            assert fragment in line.lower()
-    else:
-        assert "unverified" in result.out or "refuted" in result.out
+    assert result.code == 2
+    line = one_error_line(result.err)
+    assert fragment in line and "line 1" in line and "expected" in line
+
+
+def test_unparseable_row_is_unverified_with_the_reason(run_cli, tmp_path):
+    """Well-formed LaTeX that the parser cannot read is no bad input but an unverified row, named."""
+    doc = tmp_path / "paren.md"
+    doc.write_text("$$\np(x)=\\int p(x,z dz\n$$\n", encoding="utf-8")
+    result = run_cli("verify", str(doc), "--json", "-")
+    assert result.code == 1
+    import json
+
+    (row,) = json.loads(result.out)["rows"]
+    assert row["verdict"] == "unverified" and row["evidence"].startswith("cannot parse:")
 
 
 def test_unterminated_display_block(one_error_line, run_cli, tmp_path):
