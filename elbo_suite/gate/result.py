@@ -53,9 +53,9 @@ class GateResult:
                 others = ", ".join(o.claim for o in failed[1:])
                 message += f" (also failed: {others})"
         else:
-            evidence = "; ".join(
-                f"{o.claim} (n = {o.n}, {'exact' if o.alpha == EXACT else f'α = {o.alpha:g}'})" for o in outcomes
-            )
+            # Each claim's own message: for a statistical claim it states the smallest bias the
+            # test detects, which a pass must not hide.
+            evidence = " | ".join(o.message for o in outcomes)
             message = f"{subject}: all {len(outcomes)} claims passed: {evidence}"
         return cls(
             passed=not failed,
