@@ -145,19 +145,11 @@ class _Verifier:
         doc = DocumentVerification(source)
         for block in read_blocks(text):
             chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
-            anchor = -1  # index in chain of the last expression that holds
             for drow in block.rows:
-                doc.rows.append(self.row(drow, chain, anchor))
-                # advance the anchor after a verified row
-                if doc.rows[-1].verdict == VERIFIED and chain:
-                    anchor = len(chain) - 1
-                elif chain and len(chain) == 1:
-                    anchor = 0
-                if chain and doc.rows[-1].verdict != VERIFIED and anchor < 0:
-                    anchor = 0
+                doc.rows.append(self.row(drow, chain))
         return doc
 
-    def row(self, drow: DisplayRow, chain: list, anchor: int) -> RowVerdict:
+    def row(self, drow: DisplayRow, chain: list) -> RowVerdict:
         label = f"({drow.number})" if drow.number is not None else f"block {drow.block}, row {drow.row}"
         base = dict(number=drow.number, block=drow.block, row=drow.row, latex=drow.raw,
                     tex=drow.tex, line=drow.line, label=label)
@@ -199,7 +191,6 @@ class _Verifier:
         else:
             chain.clear()
             chain.append((row.parts[0], None, VERIFIED, f"the left side of {label}"))
-            anchor = 0
         outcomes = []
         step_info = None
         anchor_info = None
@@ -207,6 +198,9 @@ class _Verifier:
             prev_expr, _, prev_verdict, _ = chain[-1]
             step = self.judge(prev_expr, rel, part)
             outcome = step
+            # The anchor: the last expression of the chain that holds (each entry keeps the verdict
+            # of the step into it; the chain's first expression holds by construction).
+            anchor = max((i for i, entry in enumerate(chain) if entry[2] == VERIFIED), default=-1)
             if prev_verdict == REFUTED and 0 <= anchor < len(chain) - 1:
                 composed = None
                 for _, r, _, _ in chain[anchor + 1:]:

@@ -131,3 +131,25 @@ def test_sampling_rule_for_a_variable_with_a_law_is_never_a_silent_definition():
     rows = verify_document(definition + unmatched + "\n" + wrong).rows
     assert [r.verdict for r in rows] == ["definition", "unverified", "refuted"]
     assert "already has a Gaussian law" in rows[1].evidence
+
+
+def test_second_chain_in_a_block_anchors_on_its_own_start():
+    """A refuted first step of a second chain in the same align block does not cascade: the next
+    row is judged against that chain's own start, whatever the earlier chain's length."""
+    from identities import verify_document
+
+    q = "q_\\phi(\\boldsymbol{z}|\\boldsymbol{x})"
+    px = "p(\\boldsymbol{x})"
+    doc = (
+        "$$\n\\begin{align}\n"
+        f"\\log {px} &= \\log\\int p(\\boldsymbol{{x}},\\boldsymbol{{z}})d\\boldsymbol{{z}} \\\\\n"
+        f"&= \\log {px}\\int {q}d\\boldsymbol{{z}} \\\\\n"
+        f"&= \\log {px} \\\\\n"
+        f"\\log {px} &= \\log\\log {px} \\\\\n"
+        f"&= \\mathbb{{E}}_{{{q}}}\\left[\\log {px}\\right]\n"
+        "\\end{align}\n$$\n"
+    )
+    rows = verify_document(doc).rows
+    assert [r.verdict for r in rows] == ["verified", "verified", "verified", "refuted", "verified"]
+    assert rows[4].anchor is not None and rows[4].anchor["from"] == "the left side of (4)"
+    assert rows[4].step_from_previous["verdict"] == "refuted"
