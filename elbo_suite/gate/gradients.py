@@ -19,6 +19,10 @@ configurations tested together) and its power stated:
   on the closed-form ELBO; for IWAE, the mean of the doubly reparameterised reference on 4 N
   fresh groups) at q away from the posterior, for two data points;
 - "stationary at the optimum": at q = p(z|x) the exact gradient is 0; the mean must be 0.
+- "unbiased, exact by quadrature" (ELBO, single-draw estimators): the estimator's expectation over
+  ε by a Gauss–Hermite rule, exact for these polynomial integrands, equals the exact gradient to
+  rounding, so a bias of any size is caught; it applies when each row depends on its own draw
+  alone and the rule has converged (see `quadrature`), and is skipped, not failed, otherwise.
 A coordinate with zero sample variance (e.g. sticking-the-landing at the optimum) is compared
 to rounding. With same_as="<name of an estimator of estimators.gradients>" the gate first checks,
 exactly, that every per-draw row equals that estimator's on the same eps ("same rows as
@@ -39,6 +43,7 @@ from torch import Tensor
 from elbo_suite.gate.callables import call_user, require_callable, require_tensor_output
 from elbo_suite.gate.compare import Mismatch, worst_mismatch
 from elbo_suite.gate.errors import GateInputError
+from elbo_suite.gate.quadrature import quadrature_claim
 from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
 from elbo_suite.gate.setups import make_setup
 from elbo_suite.gate.statistics import z_test
@@ -147,9 +152,11 @@ def check_gradient_estimator(
     with single_threaded():
         configs = [c for i, family in enumerate(families) for c in _configs(family, seed + i)]
         runs = [_run(fn, config, objective, group, num_draws, seed + 100 * j) for j, config in enumerate(configs)]
+        exact = quadrature_claim(fn, configs) if objective == "elbo" and group is None else None
     away = [r for r in runs if not r.config.at_optimum]
     optimum = [r for r in runs if r.config.at_optimum]
     outcomes = [_same_rows(runs, same_as, rtol, atol)] if same_as is not None else []
+    outcomes += [exact] if exact is not None else []
     outcomes += [
         _claim("unbiased away from the optimum", away, alpha, objective),
         _claim("stationary at the optimum", optimum, alpha, objective),

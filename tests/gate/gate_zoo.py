@@ -336,5 +336,9 @@ def gradient_mean_only(log_joint, q, eps):  # returns the mean, not one row per 
     return score_function_by_hand(log_joint, q, eps).mean(0)
 
 
+def score_function_scaled_2_percent(log_joint, q, eps):  # every row 2 % too large
+    return score_function_by_hand(log_joint, q, eps) * 1.02
+
+
 def score_function_relative_slip_1e6(log_joint, q, eps):  # every row 1e-6 too large
     return score_function_by_hand(log_joint, q, eps) * (1 + 1e-6)
