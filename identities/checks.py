@@ -57,6 +57,19 @@ def _sides(family: Family, left: n.Node, right: n.Node):
     return lv, rv, ctx_l.random[0], ctx_r.random[0]
 
 
+def _evaluated(family: Family, left: n.Node, right: n.Node, results: list):
+    """Both sides in `family`, or None after recording in `results` why the family cannot judge."""
+    try:
+        return _sides(family, left, right)
+    except NotApplicable as exc:
+        results.append(FamilyResult(family.name, "n/a", str(exc)))
+    except NotClosed as exc:
+        results.append(FamilyResult(family.name, "undecided", f"no closed form: {exc}"))
+    except Divergent as exc:
+        results.append(FamilyResult(family.name, "undecided", f"a side has no value: {exc}"))
+    return None
+
+
 def _free(exprs) -> set:
     out = set()
     for e in exprs:
@@ -110,17 +123,10 @@ def _describe(family: Family, found: tuple, left_label: str, right_label: str) -
 def check_equal(families: list[Family], left: n.Node, right: n.Node) -> list[FamilyResult]:
     results = []
     for family in families:
-        try:
-            lv, rv, lrand, rrand = _sides(family, left, right)
-        except NotApplicable as exc:
-            results.append(FamilyResult(family.name, "n/a", str(exc)))
+        sides = _evaluated(family, left, right, results)
+        if sides is None:
             continue
-        except NotClosed as exc:
-            results.append(FamilyResult(family.name, "undecided", f"no closed form: {exc}"))
-            continue
-        except Divergent as exc:
-            results.append(FamilyResult(family.name, "undecided", f"a side has no value: {exc}"))
-            continue
+        lv, rv, lrand, rrand = sides
         if lrand or rrand:
             results.append(FamilyResult(family.name, "undecided",
                                         "a side depends on random Monte Carlo draws; '=' with a "
@@ -149,14 +155,10 @@ def check_inequality(families: list[Family], left: n.Node, rel: str, right: n.No
     big, small = (left, right) if rel in {">=", ">"} else (right, left)
     results = []
     for family in families:
-        try:
-            bv, sv, brand, srand = _sides(family, big, small)
-        except NotApplicable as exc:
-            results.append(FamilyResult(family.name, "n/a", str(exc)))
+        sides = _evaluated(family, big, small, results)
+        if sides is None:
             continue
-        except (NotClosed, Divergent) as exc:
-            results.append(FamilyResult(family.name, "undecided", f"no closed form: {exc}"))
-            continue
+        bv, sv, brand, srand = sides
         if brand or srand:
             results.append(FamilyResult(family.name, "undecided", "a side depends on random draws"))
             continue
@@ -233,14 +235,10 @@ def check_estimator(families: list[Family], left: n.Node, right: n.Node) -> Outc
     results = []
     random_any = False
     for family in families:
-        try:
-            lv, rv, lrand, rrand = _sides(family, lbody, rbody)
-        except NotApplicable as exc:
-            results.append(FamilyResult(family.name, "n/a", str(exc)))
+        sides = _evaluated(family, lbody, rbody, results)
+        if sides is None:
             continue
-        except (NotClosed, Divergent) as exc:
-            results.append(FamilyResult(family.name, "undecided", f"no closed form: {exc}"))
-            continue
+        lv, rv, lrand, rrand = sides
         random_any = random_any or lrand or rrand
         lvals, rvals = _components(family, lv), _components(family, rv)
         found = _search(family, lvals, rvals, differs)
