@@ -35,10 +35,11 @@ def test_rows_that_depend_on_other_draws_skip_it():
 
 
 def test_non_polynomial_estimator_is_not_judged_by_an_unconverged_rule():
-    # Unbiased but not polynomial in ε: pathwise plus a zero-mean odd term sin(ε1)·ε1² (E = 0).
-    def odd_term_added(log_joint, q, eps):
-        rows = pathwise(log_joint, q, eps)
-        return rows + (torch.sin(3 * eps[:, :1]) * eps[:, :1] ** 2)
+    # Unbiased but not polynomial in ε: pathwise plus cos(3ε₁) − E[cos(3ε₁)] (E = 0). The 6- and
+    # 10-node rules disagree on it (errors ≈ 0.1 and 6e-4), so the claim is skipped, not failed.
+    def zero_mean_cosine_added(log_joint, q, eps):
+        return pathwise(log_joint, q, eps) + (torch.cos(3 * eps[:, :1]) - math.exp(-4.5))
 
-    result = check_gradient_estimator(odd_term_added, num_draws=2_000)
-    assert QUADRATURE not in claims(result) or result.passed
+    result = check_gradient_estimator(zero_mean_cosine_added, num_draws=2_000)
+    assert QUADRATURE not in claims(result)
+    assert result.passed, result.message
