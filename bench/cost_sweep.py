@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench import plots
-from bench.estimator_registry import noise
-from bench.results import Claim, Table, Timing
-from bench.variance_table import COST_ESTIMATORS, _COST_EXACT_NAMES, cost_log_joint
-from bench.estimator_registry import timed
-from estimators.gradients import MeanLogStd
-from estimators.gradients.exact_variance import gaussian_cost_gradients
+from elbo_suite.bench import plots
+from elbo_suite.bench.estimator_registry import noise
+from elbo_suite.bench.results import Claim, Table, Timing
+from elbo_suite.bench.variance_table import COST_ESTIMATORS, _COST_EXACT_NAMES, cost_log_joint
+from elbo_suite.bench.estimator_registry import timed
+from elbo_suite.estimators.gradients import MeanLogStd
+from elbo_suite.estimators.gradients.exact_variance import gaussian_cost_gradients
 
 COSTS = ("(x-k)^2", "exp(-kx^2)", "cos(kx)")
 MU, SIGMA = 1.0, 1.0

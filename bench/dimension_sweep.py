@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench import plots
-from bench.estimator_registry import ELBO_SWEEP_ESTIMATORS, noise, timed
-from bench.results import Claim, Table, Timing
-from estimators.gradients import LinearGaussianTarget, MeanLogStd
-from estimators.gradients.exact_variance import isotropic_linear_gaussian_variances
-from estimators.gradients.statistics import signal_to_noise
-from estimators.models import LinearGaussianModel
+from elbo_suite.bench import plots
+from elbo_suite.bench.estimator_registry import ELBO_SWEEP_ESTIMATORS, noise, timed
+from elbo_suite.bench.results import Claim, Table, Timing
+from elbo_suite.estimators.gradients import LinearGaussianTarget, MeanLogStd
+from elbo_suite.estimators.gradients.exact_variance import isotropic_linear_gaussian_variances
+from elbo_suite.estimators.gradients.statistics import signal_to_noise
+from elbo_suite.estimators.models import LinearGaussianModel
 
 X, M, LOG_STD = 1.0, 0.0, math.log(0.9)
 

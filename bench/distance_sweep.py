@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench import plots
-from bench.estimator_registry import ELBO_SWEEP_ESTIMATORS, noise, timed
-from bench.results import Claim, Table, Timing
-from bench.variance_table import one_dimensional_target
-from estimators.gradients import MeanLogStd
-from estimators.gradients.exact_variance import linear_gaussian_gradients
-from estimators.gradients.statistics import signal_to_noise
+from elbo_suite.bench import plots
+from elbo_suite.bench.estimator_registry import ELBO_SWEEP_ESTIMATORS, noise, timed
+from elbo_suite.bench.results import Claim, Table, Timing
+from elbo_suite.bench.variance_table import one_dimensional_target
+from elbo_suite.estimators.gradients import MeanLogStd
+from elbo_suite.estimators.gradients.exact_variance import linear_gaussian_gradients
+from elbo_suite.estimators.gradients.statistics import signal_to_noise
 
 X = 1.0
 POSTERIOR_MEAN, POSTERIOR_LOG_STD = 0.5, 0.5 * math.log(0.5)

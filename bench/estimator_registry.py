@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from estimators.gradients import (
+from elbo_suite.estimators.gradients import (
     LinearGaussianTarget,
     MeanLogStd,
     MovingAverageBaseline,
@@ -43,7 +43,7 @@ class SweepEstimator:
     name: str
     draws_per_row: int  # log-joint evaluations behind one per-sample gradient
     run: Callable[[LinearGaussianTarget, MeanLogStd, Tensor], Tensor]  # eps (R·draws, k) -> (R, P)
-    exact_name: str | None  # its name in estimators.gradients.exact_variance, if it has one
+    exact_name: str | None  # its name in elbo_suite.estimators.gradients.exact_variance, if it has one
 
 
 ELBO_SWEEP_ESTIMATORS = (

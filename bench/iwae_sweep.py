@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench import plots
-from bench.estimator_registry import noise, timed
-from bench.results import Claim, Table, Timing
-from bench.variance_table import one_dimensional_target
-from estimators.gradients import MeanLogStd, iwae_dreg, iwae_reparameterised, iwae_sticking_the_landing
-from estimators.gradients.statistics import signal_to_noise
+from elbo_suite.bench import plots
+from elbo_suite.bench.estimator_registry import noise, timed
+from elbo_suite.bench.results import Claim, Table, Timing
+from elbo_suite.bench.variance_table import one_dimensional_target
+from elbo_suite.estimators.gradients import MeanLogStd, iwae_dreg, iwae_reparameterised, iwae_sticking_the_landing
+from elbo_suite.estimators.gradients.statistics import signal_to_noise
 
 X, M, LOG_STD = 1.0, -0.2, math.log(1.1)
 IWAE_ESTIMATORS = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.results import BenchResults, Table
+from elbo_suite.bench.results import BenchResults, Table
 
 _ESTIMATOR_ORDER_NOTE = (
     "Coordinates are (mean, log_std); at σ = 1 the log_std derivative equals the σ derivative."

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from bench import cost_sweep, dimension_sweep, distance_sweep, iwae_sweep
-from bench.results import BenchResults
-from bench.variance_table import variance_rows
+from elbo_suite.bench import cost_sweep, dimension_sweep, distance_sweep, iwae_sweep
+from elbo_suite.bench.results import BenchResults
+from elbo_suite.bench.variance_table import variance_rows
 
 Progress = Callable[[str, int, int], None]
 

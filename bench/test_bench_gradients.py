@@ -5,9 +5,9 @@ import time
 import pytest
 import torch
 
-from bench.estimator_registry import ELBO_SWEEP_ESTIMATORS, noise
-from estimators.gradients import LinearGaussianTarget, MeanLogStd, iwae_dreg, iwae_reparameterised, pathwise
-from estimators.models import LinearGaussianModel
+from elbo_suite.bench.estimator_registry import ELBO_SWEEP_ESTIMATORS, noise
+from elbo_suite.estimators.gradients import LinearGaussianTarget, MeanLogStd, iwae_dreg, iwae_reparameterised, pathwise
+from elbo_suite.estimators.models import LinearGaussianModel
 
 pytestmark = pytest.mark.bench
 

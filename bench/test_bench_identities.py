@@ -2,8 +2,8 @@
 
 import pytest
 
-from identities import embedded_derivation_path, verify_path
-from identities.semantics.numeric import clear_caches
+from elbo_suite.identities import embedded_derivation_path, verify_path
+from elbo_suite.identities.semantics.numeric import clear_caches
 
 
 @pytest.mark.bench

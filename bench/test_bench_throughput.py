@@ -12,10 +12,10 @@ import time
 import pytest
 import torch
 
-from estimators.elbo import elbo_samples
-from estimators.iwae import iwae_samples
-from estimators.models import LinearGaussianModel
-from estimators.variational.random import random_diagonal_gaussian
+from elbo_suite.estimators.elbo import elbo_samples
+from elbo_suite.estimators.iwae import iwae_samples
+from elbo_suite.estimators.models import LinearGaussianModel
+from elbo_suite.estimators.variational.random import random_diagonal_gaussian
 
 pytestmark = pytest.mark.bench
 

@@ -7,18 +7,18 @@ from collections.abc import Callable
 
 import torch
 
-from bench.estimator_registry import ELBO_SWEEP_ESTIMATORS, noise
-from bench.results import VarianceRow
-from estimators.gradients import (
+from elbo_suite.bench.estimator_registry import ELBO_SWEEP_ESTIMATORS, noise
+from elbo_suite.bench.results import VarianceRow
+from elbo_suite.estimators.gradients import (
     LinearGaussianTarget,
     MeanLogStd,
     pathwise,
     score_function,
     score_function_optimal_baseline,
 )
-from estimators.gradients.exact_variance import gaussian_cost_gradients, linear_gaussian_gradients
-from estimators.gradients.statistics import two_sided_normal_quantile, variance_with_standard_error
-from estimators.models import LinearGaussianModel
+from elbo_suite.estimators.gradients.exact_variance import gaussian_cost_gradients, linear_gaussian_gradients
+from elbo_suite.estimators.gradients.statistics import two_sided_normal_quantile, variance_with_standard_error
+from elbo_suite.estimators.models import LinearGaussianModel
 
 # (cost, μ, σ, k). exp(x) at σ = 1/2: at σ = 1 its score-function estimator has kurtosis ~10⁴,
 # and a fourth moment estimated from the sample cannot give its variance a trustworthy error bar.

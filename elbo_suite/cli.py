@@ -16,11 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from .errors import UsageError
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class UsageError(ValueError):
-    """Bad input detected by the command line itself (for example an unwritable --json path)."""
 
 
 def _write_json(target: str | None, payload: Any) -> None:
@@ -50,7 +48,7 @@ VERDICT_STYLE = {
 def _cmd_verify(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from identities import embedded_derivation_path, verify_path
+    from elbo_suite.identities import embedded_derivation_path, verify_path
 
     from .console import stdout
 
@@ -114,7 +112,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _check_default_models(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from estimators.checks import run_default_checks
+    from elbo_suite.estimators.checks import run_default_checks
 
     from .console import progress, stdout
 
@@ -179,8 +177,8 @@ def _check_user_code(args: argparse.Namespace, specs: dict[str, str]) -> int:
 # bench
 # ----------------------------------------------------------------------------------------------
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from bench import run_sweeps
-    from bench.report import markdown_section, timings_section
+    from elbo_suite.bench import run_sweeps
+    from elbo_suite.bench.report import markdown_section, timings_section
 
     from .console import progress, stdout
 
@@ -371,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _bad_input_types() -> tuple[type[BaseException], ...]:
     """Exception types that mean bad input; looked up lazily so `verify` stays torch-free."""
     types: list[type[BaseException]] = [UsageError]
-    modules = ("identities.errors", "elbo_suite.gate")
+    modules = ("elbo_suite.identities.errors", "elbo_suite.gate")
     names = ("DocumentError", "GateInputError")
     for module_name, name in zip(modules, names):
         module = sys.modules.get(module_name)

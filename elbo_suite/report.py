@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .console import ProgressCallback
+from .errors import UsageError
 
 FIGURES_DIRNAME = "report-figures"
 TIMINGS_START = "<!-- timings:start -->"
@@ -55,8 +56,8 @@ def _nested(progress: ProgressCallback | None, stage: str, completed: int) -> Pr
 
 def build_report(figures_dir: Path, progress: ProgressCallback | None = None) -> str:
     """Run every pillar and return the report text; figures are written into `figures_dir`."""
-    from identities import embedded_derivation_path, verify_document
-    from identities.report import markdown_section as derivation_section
+    from elbo_suite.identities import embedded_derivation_path, verify_document
+    from elbo_suite.identities.report import markdown_section as derivation_section
 
     _stage(progress, "verifying the derivation", 0)
     # Named by its place in the repository, so the report does not depend on where it was cloned.
@@ -66,15 +67,15 @@ def build_report(figures_dir: Path, progress: ProgressCallback | None = None) ->
         source=f"{derivation_path.parent.parent.name}/{derivation_path.parent.name}/{derivation_path.name}",
     )
 
-    from estimators.checks import run_default_checks
-    from estimators.report import markdown_section as checks_section
+    from elbo_suite.estimators.checks import run_default_checks
+    from elbo_suite.estimators.report import markdown_section as checks_section
 
     _stage(progress, "Monte Carlo checks", 1)
     checks = run_default_checks(progress=_nested(progress, "Monte Carlo checks", 1))
 
-    from bench import run_sweeps
-    from bench.report import markdown_section as bench_section
-    from bench.report import timings_section
+    from elbo_suite.bench import run_sweeps
+    from elbo_suite.bench.report import markdown_section as bench_section
+    from elbo_suite.bench.report import timings_section
 
     _stage(progress, "gradient-estimator sweeps", 2)
     figures_dir.mkdir(parents=True, exist_ok=True)
@@ -116,8 +117,6 @@ def strip_timings(text: str) -> str:
 
 
 def write_report(path: Path, progress: ProgressCallback | None = None) -> Path:
-    from .cli import UsageError
-
     text = build_report(path.parent / FIGURES_DIRNAME, progress=progress)
     try:
         path.write_text(text, encoding="utf-8")
@@ -128,8 +127,6 @@ def write_report(path: Path, progress: ProgressCallback | None = None) -> Path:
 
 def check_report(path: Path, progress: ProgressCallback | None = None) -> tuple[bool, str]:
     """Regenerate into a scratch folder and compare with `path`, timings ignored."""
-    from .cli import UsageError
-
     try:
         current = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -15,11 +15,11 @@ Estimator contract (every estimator in this package, and every user estimator th
   standard errors. Everything is vectorized; there is no Python loop over samples.
 """
 
-from estimators.elbo import analytic_kl_elbo_samples, elbo_samples
-from estimators.iwae import iwae_samples, log_mean_exp
-from estimators.kl import kl_diagonal_diagonal, kl_divergence, kl_full_full, kl_to_standard_normal
-from estimators.models import LinearGaussianModel
-from estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
+from elbo_suite.estimators.elbo import analytic_kl_elbo_samples, elbo_samples
+from elbo_suite.estimators.iwae import iwae_samples, log_mean_exp
+from elbo_suite.estimators.kl import kl_diagonal_diagonal, kl_divergence, kl_full_full, kl_to_standard_normal
+from elbo_suite.estimators.models import LinearGaussianModel
+from elbo_suite.estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
 
 __all__ = [
     "DiagonalGaussian",

@@ -9,11 +9,11 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
-from estimators.elbo import analytic_kl_elbo_samples, elbo_samples
-from estimators.iwae import iwae_samples
-from estimators.kl import kl_divergence
-from estimators.model_set import default_cases, default_models
-from estimators.stats import (
+from elbo_suite.estimators.elbo import analytic_kl_elbo_samples, elbo_samples
+from elbo_suite.estimators.iwae import iwae_samples
+from elbo_suite.estimators.kl import kl_divergence
+from elbo_suite.estimators.model_set import default_cases, default_models
+from elbo_suite.estimators.stats import (
     CheckResult,
     bonferroni,
     bound_claim,
@@ -23,8 +23,8 @@ from estimators.stats import (
     tightness_claim,
     unbiased_claim,
 )
-from estimators.variational import GaussianQ
-from estimators.variational.noise import standard_normal
+from elbo_suite.estimators.variational import GaussianQ
+from elbo_suite.estimators.variational.noise import standard_normal
 
 Estimator = Callable[..., Tensor]  # estimator(model, q, x, *, eps) -> (L, B) or, for IWAE, (S, B)
 Progress = Callable[[str, int, int], None]  # progress(what is running, done, total)

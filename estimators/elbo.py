@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from estimators.sampling import resolve_noise
-from estimators.variational import GaussianQ
+from elbo_suite.estimators.sampling import resolve_noise
+from elbo_suite.estimators.variational import GaussianQ
 
 
 def elbo_samples(

@@ -10,8 +10,8 @@ import math
 import torch
 from torch import Tensor
 
-from estimators.sampling import resolve_noise
-from estimators.variational import GaussianQ
+from elbo_suite.estimators.sampling import resolve_noise
+from elbo_suite.estimators.variational import GaussianQ
 
 
 def log_mean_exp(values: Tensor, dim: int) -> Tensor:

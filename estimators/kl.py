@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
+from elbo_suite.estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
 
 
 def _require_same_batch(q: GaussianQ, p: GaussianQ) -> None:

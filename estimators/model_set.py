@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from estimators.models import LinearGaussianModel
-from estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
-from estimators.variational.noise import standard_normal
+from elbo_suite.estimators.models import LinearGaussianModel
+from elbo_suite.estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
+from elbo_suite.estimators.variational.noise import standard_normal
 
 # (latent k, data d, noise s): k = 1 with d = 1 (the smallest case), k = 1 with d > 1, a small
 # multivariate case, and k ≥ 16.

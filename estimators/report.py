@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from estimators.stats import CheckResult
+from elbo_suite.estimators.stats import CheckResult
 
 _HEADER = (
     "| claim | tested | model | data point | estimate ± SE | exact | verdict | α | n |\n"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from estimators.validation import require_float_tensor, require_positive_int
-from estimators.variational import GaussianQ
-from estimators.variational.noise import standard_normal
+from elbo_suite.estimators.validation import require_float_tensor, require_positive_int
+from elbo_suite.estimators.variational import GaussianQ
+from elbo_suite.estimators.variational.noise import standard_normal
 
 
 def resolve_noise(

@@ -1,6 +1,6 @@
 """Run the default checks of the correct estimators on many seeds and count false rejections.
 
-    python -m estimators.seed_sweep [--seeds 200] [--workers N] [--json FILE]
+    python -m elbo_suite.estimators.seed_sweep [--seeds 200] [--workers N] [--json FILE]
 
 Each seed draws a new default model set (models, data, q) and new Monte Carlo noise. Every check
 of a correct estimator should pass: the family-wise false-alarm rate per seed is 1e-6, so over 200
@@ -21,7 +21,7 @@ def _one_seed(seed: int) -> tuple[int, int, list[str]]:
     import torch
 
     torch.set_num_threads(1)
-    from estimators.checks import run_default_checks
+    from elbo_suite.estimators.checks import run_default_checks
 
     results = run_default_checks(seed=seed)
     return seed, len(results), [result.message for result in results if not result.passed]

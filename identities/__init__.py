@@ -7,9 +7,9 @@
 
 from pathlib import Path
 
-from identities.errors import DocumentError
-from identities.verdict import DocumentVerification, RowVerdict
-from identities.verify import verify_document, verify_path
+from elbo_suite.identities.errors import DocumentError
+from elbo_suite.identities.verdict import DocumentVerification, RowVerdict
+from elbo_suite.identities.verify import verify_document, verify_path
 
 
 def embedded_derivation_path() -> Path:

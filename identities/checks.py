@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from identities.latex import nodes as n
-from identities.semantics.errors import Divergent, NotApplicable, NotClosed
-from identities.semantics.evaluate import Context, Family
-from identities.semantics.numeric import canonical, differs, evaluate
+from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
+from elbo_suite.identities.semantics.evaluate import Context, Family
+from elbo_suite.identities.semantics.numeric import canonical, differs, evaluate
 
 VERIFIED, REFUTED, DEFINITION, UNVERIFIED = "verified", "refuted", "definition", "unverified"
 

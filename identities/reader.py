@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from identities.errors import DocumentError, LatexSyntaxError
+from elbo_suite.identities.errors import DocumentError, LatexSyntaxError
 
 # Markdown escapes that reach the math: `\\` renders `\`, `\_` renders `_`, `\*` renders `*`.
 # Other `\<punctuation>` pairs are kept: in math they are LaTeX (`\,`, `\{`, `\|`).

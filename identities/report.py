@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from identities.verdict import DocumentVerification
+from elbo_suite.identities.verdict import DocumentVerification
 
 _SYMBOL = {"verified": "✅ verified", "refuted": "❌ refuted", "definition": "📘 definition",
            "unverified": "❔ unverified"}

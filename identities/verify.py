@@ -14,19 +14,19 @@ from pathlib import Path
 
 import sympy as sp
 
-from identities import checks
-from identities.checks import DEFINITION, REFUTED, UNVERIFIED, VERIFIED, Outcome
-from identities.errors import CannotParse
-from identities.latex import nodes as n
-from identities.latex.parser import parse_row
-from identities.reader import DisplayRow, read_blocks, read_path
-from identities.semantics.discrete import DiscreteFamily
-from identities.semantics.errors import Divergent, NotApplicable, NotClosed
-from identities.semantics.evaluate import Context, render, var_key
-from identities.semantics.gaussian import LinearGaussianFamily
-from identities.semantics.numeric import canonical
-from identities.semantics.symbols import doc_symbol
-from identities.verdict import DocumentVerification, RowVerdict
+from elbo_suite.identities import checks
+from elbo_suite.identities.checks import DEFINITION, REFUTED, UNVERIFIED, VERIFIED, Outcome
+from elbo_suite.identities.errors import CannotParse
+from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.latex.parser import parse_row
+from elbo_suite.identities.reader import DisplayRow, read_blocks, read_path
+from elbo_suite.identities.semantics.discrete import DiscreteFamily
+from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
+from elbo_suite.identities.semantics.evaluate import Context, render, var_key
+from elbo_suite.identities.semantics.gaussian import LinearGaussianFamily
+from elbo_suite.identities.semantics.numeric import canonical
+from elbo_suite.identities.semantics.symbols import doc_symbol
+from elbo_suite.identities.verdict import DocumentVerification, RowVerdict
 
 _COMPOSE = {("=", "="): "=", ("=", ">="): ">=", (">=", "="): ">=", (">=", ">="): ">=",
             ("=", "<="): "<=", ("<=", "="): "<=", ("<=", "<="): "<="}

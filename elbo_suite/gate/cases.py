@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
+from elbo_suite.estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
 
 KL_LATENT_DIMS = (2, 3, 5)
 KL_BATCH_SIZE = 6

@@ -2,7 +2,7 @@
 
 Contract. The gate calls `fn(model, q, x, eps)` (noise="injected") or `fn(model, q, x, generator)`
 (noise="generator"), positionally, with
-- model: `estimators.models.LinearGaussianModel` (z ~ N(0, I_k), x|z ~ N(W z + b, s² I_d)); use
+- model: `elbo_suite.estimators.models.LinearGaussianModel` (z ~ N(0, I_k), x|z ~ N(W z + b, s² I_d)); use
   model.log_joint(x, z), model.log_likelihood(x, z), model.log_prior(z), model.prior_matching(q);
 - q: `DiagonalGaussian` (mean, log_std) or `FullCovGaussian` (mean, scale_tril), batched (B, k);
   use q.rsample(eps) — differentiable — q.log_prob(z) and q.entropy();
@@ -54,8 +54,8 @@ from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
 from elbo_suite.gate.setups import BATCH_SIZE, FAMILIES, LATENT_DIM, LiveSetup, Setup, live, make_setup
 from elbo_suite.gate.statistics import ZTest, z_test
 from elbo_suite.gate.threads import single_threaded
-from estimators.iwae import iwae_samples
-from estimators.kl import kl_divergence
+from elbo_suite.estimators.iwae import iwae_samples
+from elbo_suite.estimators.kl import kl_divergence
 
 NOISES = ("injected", "generator")
 REDUCTIONS = ("none", "mean", "sum")

@@ -14,8 +14,8 @@ from torch import Tensor
 from elbo_suite.gate import asserts
 from elbo_suite.gate.result import GateResult
 from elbo_suite.gate.setups import Setup, live, make_setup
-from estimators.models import LinearGaussianModel
-from estimators.variational import GaussianQ
+from elbo_suite.estimators.models import LinearGaussianModel
+from elbo_suite.estimators.variational import GaussianQ
 
 
 @dataclass

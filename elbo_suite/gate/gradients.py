@@ -1,6 +1,6 @@
 """Gate for a user's per-draw gradient estimator of the ELBO (or of IWAE_K).
 
-Contract (the one `estimators.gradients` states for its own estimators). The gate calls
+Contract (the one `elbo_suite.estimators.gradients` states for its own estimators). The gate calls
 `fn(log_joint, q, eps)` positionally, with
 - log_joint: a callable z (N, k) -> (N,), log p(x, z) for one data point x of an exact
   linear-Gaussian model, row n depending on z[n] only; it also has `.log_likelihood(z)` and
@@ -24,7 +24,7 @@ configurations tested together) and its power stated:
   rounding, so a bias of any size is caught; it applies when each row depends on its own draw
   alone and the rule has converged (see `quadrature`), and is skipped, not failed, otherwise.
 A coordinate with zero sample variance (e.g. sticking-the-landing at the optimum) is compared
-to rounding. With same_as="<name of an estimator of estimators.gradients>" the gate first checks,
+to rounding. With same_as="<name of an estimator of elbo_suite.estimators.gradients>" the gate first checks,
 exactly, that every per-draw row equals that estimator's on the same eps ("same rows as
 <name>"): no Monte Carlo error, so even a 1e-6 relative slip is caught. The per-coordinate
 variance is reported beside the pathwise estimator's on the same draws (for IWAE, the standard
@@ -48,7 +48,7 @@ from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
 from elbo_suite.gate.setups import make_setup
 from elbo_suite.gate.statistics import z_test
 from elbo_suite.gate.threads import single_threaded
-from estimators.gradients import (
+from elbo_suite.estimators.gradients import (
     GaussianParameterisation,
     LinearGaussianTarget,
     MeanCholesky,
@@ -64,7 +64,7 @@ from estimators.gradients import (
     score_function_rloo,
     sticking_the_landing,
 )
-from estimators.variational import DiagonalGaussian, GaussianQ
+from elbo_suite.estimators.variational import DiagonalGaussian, GaussianQ
 
 PARAMETERISATIONS = ("mean_log_std", "mean_cholesky", "both")
 OBJECTIVES = ("elbo", "iwae")

@@ -6,7 +6,7 @@ over B rows with latent dimension k, and returns KL(q‖p) for each row: a float
 (B,). With reduction="mean" or "sum" it may instead return the mean or the sum over the batch, a
 scalar of shape (). It must be differentiable (autograd) in every argument.
 
-Claims, every one an exact comparison with the closed form of `estimators.kl` in float64 (no
+Claims, every one an exact comparison with the closed form of `elbo_suite.estimators.kl` in float64 (no
 Monte Carlo error; the only tolerance is rounding, |error| ≤ atol + rtol·|exact|):
 1. "KL value":      on 9 seeded batches (k = 2, 3, 5; 3 seeds; 6 distinct rows each);
 2. "KL gradient":   the gradient of Σ_b w_b KL_b (w_b fixed positive weights) in every
@@ -38,7 +38,7 @@ from elbo_suite.gate.kl_conventions import (
 )
 from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
 from elbo_suite.gate.threads import single_threaded
-from estimators.kl import kl_divergence, kl_to_standard_normal
+from elbo_suite.estimators.kl import kl_divergence, kl_to_standard_normal
 
 Against = Literal["standard_normal", "gaussian"]
 Reduction = Literal["none", "mean", "sum"]

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from elbo_suite.gate.errors import GateInputError
-from estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
+from elbo_suite.estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
 
 Convention = Literal["mean_logvar", "mean_std", "mean_scale_tril", "distributions"]
 Covariance = Literal["diagonal", "full"]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from estimators.elbo import analytic_kl_elbo_samples, elbo_samples
-from estimators.iwae import iwae_samples
-from estimators.models import LinearGaussianModel
-from estimators.variational import GaussianQ
+from elbo_suite.estimators.elbo import analytic_kl_elbo_samples, elbo_samples
+from elbo_suite.estimators.iwae import iwae_samples
+from elbo_suite.estimators.models import LinearGaussianModel
+from elbo_suite.estimators.variational import GaussianQ
 
 ESTIMATOR_KINDS = ("elbo", "elbo_analytic_kl", "iwae")
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from estimators.models import LinearGaussianModel
-from estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
+from elbo_suite.estimators.models import LinearGaussianModel
+from elbo_suite.estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
 
 LATENT_DIM = 3
 DATA_DIM = 5

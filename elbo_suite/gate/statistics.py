@@ -1,4 +1,4 @@
-"""z-tests on replicated estimates, built on the suite's own z-test (`estimators.stats.ztest`):
+"""z-tests on replicated estimates, built on the suite's own z-test (`elbo_suite.estimators.stats.ztest`):
 its standard error (floored so that a zero-variance estimator is judged to rounding), its
 skewness-corrected critical value, its Bonferroni split and its detectable error.
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from estimators.stats.ztest import POWER, bonferroni, critical_value, detectable_error, mean_and_stderr
+from elbo_suite.estimators.stats.ztest import POWER, bonferroni, critical_value, detectable_error, mean_and_stderr
 
 SIDES = ("two-sided", "less", "greater")
 

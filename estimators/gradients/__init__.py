@@ -22,19 +22,19 @@ per cache-sized block of draws, one batched evaluation of log_joint and one back
 closed-form derivatives of the Gaussian parameterisation. `exact_gradient` differentiates a closed-form objective instead.
 """
 
-from estimators.gradients.control_variates import (
+from elbo_suite.estimators.gradients.control_variates import (
     MovingAverageBaseline,
     optimal_baseline,
     score_function_moving_average,
     score_function_optimal_baseline,
     score_function_rloo,
 )
-from estimators.gradients.exact import LinearGaussianTarget, exact_gradient
-from estimators.gradients.iwae import iwae_dreg, iwae_reparameterised, iwae_sticking_the_landing
-from estimators.gradients.parameterisation import GaussianParameterisation, MeanCholesky, MeanLogStd
-from estimators.gradients.pathwise import kl_to_standard_normal_prior, pathwise, pathwise_analytic_kl
-from estimators.gradients.score_function import score_function
-from estimators.gradients.sticking_the_landing import sticking_the_landing
+from elbo_suite.estimators.gradients.exact import LinearGaussianTarget, exact_gradient
+from elbo_suite.estimators.gradients.iwae import iwae_dreg, iwae_reparameterised, iwae_sticking_the_landing
+from elbo_suite.estimators.gradients.parameterisation import GaussianParameterisation, MeanCholesky, MeanLogStd
+from elbo_suite.estimators.gradients.pathwise import kl_to_standard_normal_prior, pathwise, pathwise_analytic_kl
+from elbo_suite.estimators.gradients.score_function import score_function
+from elbo_suite.estimators.gradients.sticking_the_landing import sticking_the_landing
 
 __all__ = [
     "GaussianParameterisation",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from estimators.gradients.parameterisation import MeanCholesky, MeanLogStd
+from elbo_suite.estimators.gradients.parameterisation import MeanCholesky, MeanLogStd
 
 OBJECTIVES = ("elbo", "expectation")
 

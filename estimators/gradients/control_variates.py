@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 
 from torch import Tensor
 
-from estimators.gradients._objective import (
+from elbo_suite.estimators.gradients._objective import (
     require_grouped_eps,
     require_objective,
     require_parameterisation,
 )
-from estimators.gradients.blocks import by_blocks
-from estimators.gradients.log_joint import LogJoint
-from estimators.gradients.parameterisation import GaussianParameterisation
-from estimators.gradients.score_function import integrand
+from elbo_suite.estimators.gradients.blocks import by_blocks
+from elbo_suite.estimators.gradients.log_joint import LogJoint
+from elbo_suite.estimators.gradients.parameterisation import GaussianParameterisation
+from elbo_suite.estimators.gradients.score_function import integrand
 
 
 def optimal_baseline(f: Tensor, score: Tensor) -> Tensor:  # (P,)

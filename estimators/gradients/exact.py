@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from estimators.gradients._objective import require_parameterisation
-from estimators.gradients.parameterisation import GaussianParameterisation
-from estimators.models import LinearGaussianModel
-from estimators.validation import require_float_tensor, require_shape
+from elbo_suite.estimators.gradients._objective import require_parameterisation
+from elbo_suite.estimators.gradients.parameterisation import GaussianParameterisation
+from elbo_suite.estimators.models import LinearGaussianModel
+from elbo_suite.estimators.validation import require_float_tensor, require_shape
 
 
 def exact_gradient(

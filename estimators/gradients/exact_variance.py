@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from estimators.gradients.gaussian_expression import GaussianExpression
+from elbo_suite.estimators.gradients.gaussian_expression import GaussianExpression
 
 GAUSSIAN_COSTS = ("x", "x^2", "(x-k)^2", "exp(x)", "cos(kx)", "exp(-kx^2)")
 COST_ESTIMATORS = ("pathwise", "score_function", "score_function_optimal_baseline")

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from estimators.gradients._objective import require_grouped_eps, require_parameterisation
-from estimators.gradients.blocks import by_blocks
-from estimators.gradients.log_joint import LogJoint, value_and_grad_z
-from estimators.gradients.parameterisation import GaussianParameterisation
+from elbo_suite.estimators.gradients._objective import require_grouped_eps, require_parameterisation
+from elbo_suite.estimators.gradients.blocks import by_blocks
+from elbo_suite.estimators.gradients.log_joint import LogJoint, value_and_grad_z
+from elbo_suite.estimators.gradients.parameterisation import GaussianParameterisation
 
 
 def _checked(q: GaussianParameterisation, eps: Tensor) -> Tensor:

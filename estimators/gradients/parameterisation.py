@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from estimators.validation import require_finite, require_float_tensor, require_shape
-from estimators.variational import DiagonalGaussian, FullCovGaussian
+from elbo_suite.estimators.validation import require_finite, require_float_tensor, require_shape
+from elbo_suite.estimators.variational import DiagonalGaussian, FullCovGaussian
 
 _LOG_2PI = math.log(2.0 * math.pi)
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from estimators.gradients._objective import require_objective, require_parameterisation
-from estimators.gradients.blocks import by_blocks
-from estimators.gradients.log_joint import LogJoint, value_and_grad_z
-from estimators.gradients.parameterisation import GaussianParameterisation
+from elbo_suite.estimators.gradients._objective import require_objective, require_parameterisation
+from elbo_suite.estimators.gradients.blocks import by_blocks
+from elbo_suite.estimators.gradients.log_joint import LogJoint, value_and_grad_z
+from elbo_suite.estimators.gradients.parameterisation import GaussianParameterisation
 
 
 def pathwise(
@@ -62,6 +62,6 @@ def _likelihood_path_block(log_likelihood: LogJoint, q: GaussianParameterisation
 
 def kl_to_standard_normal_prior(q: GaussianParameterisation) -> Tensor:  # scalar
     """KL(q‖N(0, I)), the prior-matching term for models with a standard-normal prior."""
-    from estimators.kl import kl_to_standard_normal
+    from elbo_suite.estimators.kl import kl_to_standard_normal
 
     return kl_to_standard_normal(q.distribution()).sum()

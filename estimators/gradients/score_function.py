@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from estimators.gradients._objective import require_objective, require_parameterisation
-from estimators.gradients.blocks import by_blocks
-from estimators.gradients.log_joint import LogJoint, values_only
-from estimators.gradients.parameterisation import GaussianParameterisation
+from elbo_suite.estimators.gradients._objective import require_objective, require_parameterisation
+from elbo_suite.estimators.gradients.blocks import by_blocks
+from elbo_suite.estimators.gradients.log_joint import LogJoint, values_only
+from elbo_suite.estimators.gradients.parameterisation import GaussianParameterisation
 
 
 def integrand(

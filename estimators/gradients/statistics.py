@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from estimators.validation import require_float_tensor, require_shape
+from elbo_suite.estimators.validation import require_float_tensor, require_shape
 
 
 def variance_with_standard_error(samples: Tensor) -> tuple[Tensor, Tensor]:  # (P,), (P,)

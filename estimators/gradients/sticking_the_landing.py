@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from estimators.gradients._objective import require_parameterisation
-from estimators.gradients.blocks import by_blocks
-from estimators.gradients.log_joint import LogJoint, value_and_grad_z
-from estimators.gradients.parameterisation import GaussianParameterisation
+from elbo_suite.estimators.gradients._objective import require_parameterisation
+from elbo_suite.estimators.gradients.blocks import by_blocks
+from elbo_suite.estimators.gradients.log_joint import LogJoint, value_and_grad_z
+from elbo_suite.estimators.gradients.parameterisation import GaussianParameterisation
 
 
 def sticking_the_landing(log_joint: LogJoint, q: GaussianParameterisation, eps: Tensor) -> Tensor:  # (N, P)

@@ -1,5 +1,5 @@
 """Latent variable models on which every ELBO quantity is known exactly."""
 
-from estimators.models.linear_gaussian import LinearGaussianModel
+from elbo_suite.estimators.models.linear_gaussian import LinearGaussianModel
 
 __all__ = ["LinearGaussianModel"]

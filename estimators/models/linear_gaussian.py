@@ -13,16 +13,16 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from estimators.kl import kl_to_standard_normal
-from estimators.validation import (
+from elbo_suite.estimators.kl import kl_to_standard_normal
+from elbo_suite.estimators.validation import (
     require_finite,
     require_float_tensor,
     require_positive_int,
     require_same_dtype,
     require_shape,
 )
-from estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
-from estimators.variational.noise import check_noise, standard_normal
+from elbo_suite.estimators.variational import DiagonalGaussian, FullCovGaussian, GaussianQ
+from elbo_suite.estimators.variational.noise import check_noise, standard_normal
 
 _LOG_2PI = math.log(2.0 * math.pi)
 

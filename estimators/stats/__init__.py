@@ -1,6 +1,6 @@
 """Statistical checks of the ELBO claims: results, z-tests and one function per claim."""
 
-from estimators.stats.claims import (
+from elbo_suite.estimators.stats.claims import (
     BOUND,
     GAP_IDENTITY,
     IWAE_CONVERGENCE,
@@ -14,8 +14,8 @@ from estimators.stats.claims import (
     tightness_claim,
     unbiased_claim,
 )
-from estimators.stats.result import CheckResult
-from estimators.stats.ztest import bonferroni, critical_value, detectable_error, mean_and_stderr
+from elbo_suite.estimators.stats.result import CheckResult
+from elbo_suite.estimators.stats.ztest import bonferroni, critical_value, detectable_error, mean_and_stderr
 
 ClaimResult = CheckResult
 

@@ -13,8 +13,8 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
-from estimators.stats.result import CheckResult
-from estimators.stats.ztest import bonferroni, critical_value, detectable_error, mean_and_stderr
+from elbo_suite.estimators.stats.result import CheckResult
+from elbo_suite.estimators.stats.ztest import bonferroni, critical_value, detectable_error, mean_and_stderr
 
 BOUND = "bound"
 GAP_IDENTITY = "gap identity"

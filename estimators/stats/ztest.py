@@ -10,7 +10,7 @@ Edgeworth term in the unfavourable direction plus a factor 2 on α for the O(z�
 Simulated on χ²₁ samples (γ = 2.8, n = 1024, α = 1e-4, so z⁴/n ≈ 0.19), the first-order
 correction alone leaves a false-alarm rate of 1.5 α where the plain z-test has 4.1 α. The default
 checks run at z⁴/n ≈ 0.09 (ELBO checks, n = 2¹⁴) and ≈ 0.36 (IWAE ordering, n = 2¹²); the
-200-seed sweep (python -m estimators.seed_sweep) is the end-to-end check that no correct estimator is rejected.
+200-seed sweep (python -m elbo_suite.estimators.seed_sweep) is the end-to-end check that no correct estimator is rejected.
 """
 
 from __future__ import annotations

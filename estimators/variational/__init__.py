@@ -1,8 +1,8 @@
 """Gaussian families for q(z|x), batched over data points: diagonal and full covariance."""
 
-from estimators.variational.diagonal import DiagonalGaussian
-from estimators.variational.full_covariance import FullCovGaussian
-from estimators.variational.noise import standard_normal
+from elbo_suite.estimators.variational.diagonal import DiagonalGaussian
+from elbo_suite.estimators.variational.full_covariance import FullCovGaussian
+from elbo_suite.estimators.variational.noise import standard_normal
 
 GaussianQ = DiagonalGaussian | FullCovGaussian
 

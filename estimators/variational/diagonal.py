@@ -8,14 +8,14 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from estimators.validation import (
+from elbo_suite.estimators.validation import (
     require_finite,
     require_float_tensor,
     require_positive_int,
     require_same_dtype,
     require_shape,
 )
-from estimators.variational.noise import check_noise, standard_normal
+from elbo_suite.estimators.variational.noise import check_noise, standard_normal
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -81,6 +81,6 @@ class DiagonalGaussian:
         return self.log_std.sum(-1) + 0.5 * self.latent_dim * (1.0 + _LOG_2PI)
 
     def to_full_covariance(self):
-        from estimators.variational.full_covariance import FullCovGaussian
+        from elbo_suite.estimators.variational.full_covariance import FullCovGaussian
 
         return FullCovGaussian(self.mean, self.scale_tril)

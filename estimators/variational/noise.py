@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from estimators.validation import require_finite, require_float_tensor
+from elbo_suite.estimators.validation import require_finite, require_float_tensor
 
 
 def standard_normal(shape: Sequence[int], generator: torch.Generator, like: Tensor) -> Tensor:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from estimators.validation import require_positive_int
-from estimators.variational.diagonal import DiagonalGaussian
-from estimators.variational.full_covariance import FullCovGaussian
-from estimators.variational.noise import standard_normal
+from elbo_suite.estimators.validation import require_positive_int
+from elbo_suite.estimators.variational.diagonal import DiagonalGaussian
+from elbo_suite.estimators.variational.full_covariance import FullCovGaussian
+from elbo_suite.estimators.variational.noise import standard_normal
 
 
 def random_diagonal_gaussian(

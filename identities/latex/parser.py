@@ -11,10 +11,10 @@ Anything else is reported as ``cannot parse: ...`` with the offending token.
 
 from __future__ import annotations
 
-from identities.errors import CannotParse
-from identities.latex import nodes as n
-from identities.latex.tokens import Token, tokenize
-from identities.latex.typography import mixed_bold_notes
+from elbo_suite.identities.errors import CannotParse
+from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.latex.tokens import Token, tokenize
+from elbo_suite.identities.latex.typography import mixed_bold_notes
 
 GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from identities.errors import LatexSyntaxError
+from elbo_suite.identities.errors import LatexSyntaxError
 
 # Commands whose braced argument is text, kept verbatim as one token.
 TEXT_COMMANDS = {"text", "textrm", "mathrm", "operatorname", "mbox", "textit", "textbf"}

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from identities.latex import nodes as n
-from identities.semantics.errors import Divergent, NotApplicable, NotClosed
-from identities.semantics.evaluate import Context, Family, render, var_key
-from identities.semantics.numeric import canonical
+from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
+from elbo_suite.identities.semantics.evaluate import Context, Family, render, var_key
+from elbo_suite.identities.semantics.numeric import canonical
 
 SIZE = 3
 A = tuple(sp.Symbol(f"a{i}", positive=True, finite=True) for i in range(1, SIZE + 1))
@@ -143,7 +143,7 @@ class DiscreteFamily(Family):
         base = [point((sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(1, 8)), (1, 1, 1), (1, 2, 3)),
                 point((4, 6, 10), (1, 2, 1), (1, 1, 2)),
                 point((sp.Rational(1, 3), 2, sp.Rational(1, 5)), (3, 1, 2), (2, 1, 1))]
-        from identities.semantics.gaussian import _complete
+        from elbo_suite.identities.semantics.gaussian import _complete
         return [_complete(p, free, k) for k, p in enumerate(base)]
 
     def gaps(self) -> list[tuple[str, Table, str]]:

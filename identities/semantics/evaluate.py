@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from identities.latex import nodes as n
-from identities.semantics.errors import NotApplicable, NotClosed
-from identities.semantics.symbols import doc_symbol
+from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.semantics.errors import NotApplicable, NotClosed
+from elbo_suite.identities.semantics.symbols import doc_symbol
 
 
 def var_key(node: n.Node) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from identities.latex import nodes as n
-from identities.semantics.errors import NotApplicable, NotClosed
-from identities.semantics.evaluate import Context, Family, render, var_key
-from identities.semantics.gaussian_algebra import GaussFun, Term, Z, _padd
-from identities.semantics.numeric import canonical
+from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.semantics.errors import NotApplicable, NotClosed
+from elbo_suite.identities.semantics.evaluate import Context, Family, render, var_key
+from elbo_suite.identities.semantics.gaussian_algebra import GaussFun, Term, Z, _padd
+from elbo_suite.identities.semantics.numeric import canonical
 
 
 def _param(name: str, positive: bool = False) -> sp.Symbol:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from identities.semantics.errors import Divergent, NotClosed
+from elbo_suite.identities.semantics.errors import Divergent, NotClosed
 
 Z = sp.Symbol("z", real=True)
 _ZERO = sp.Integer(0)

@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-from bench import run_sweeps
-from bench import dimension_sweep, iwae_sweep
-from bench.report import markdown_section, timings_section
-from estimators.gradients import (
+from elbo_suite.bench import run_sweeps
+from elbo_suite.bench import dimension_sweep, iwae_sweep
+from elbo_suite.bench.report import markdown_section, timings_section
+from elbo_suite.estimators.gradients import (
     LinearGaussianTarget,
     MeanLogStd,
     iwae_dreg,
@@ -18,7 +18,7 @@ from estimators.gradients import (
     pathwise,
     score_function,
 )
-from estimators.gradients.statistics import two_sided_normal_quantile, variance_with_standard_error
+from elbo_suite.estimators.gradients.statistics import two_sided_normal_quantile, variance_with_standard_error
 
 ALPHA = 1e-3
 

@@ -8,10 +8,10 @@ the tightness checks are exact. The negative controls live in test_estimator_neg
 import pytest
 import torch
 
-from estimators.checks import check_unbiased, default_check_plan, run_default_checks
-from estimators.elbo import elbo_samples
-from estimators.model_set import default_cases
-from estimators.report import markdown_section
+from elbo_suite.estimators.checks import check_unbiased, default_check_plan, run_default_checks
+from elbo_suite.estimators.elbo import elbo_samples
+from elbo_suite.estimators.model_set import default_cases
+from elbo_suite.estimators.report import markdown_section
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ probability.
 import pytest
 import torch
 
-from estimators.checks import (
+from elbo_suite.estimators.checks import (
     check_bound,
     check_gap_identity,
     check_iwae_convergence,
@@ -21,12 +21,12 @@ from estimators.checks import (
     check_tightness,
     check_unbiased,
 )
-from estimators.elbo import analytic_kl_elbo_samples, elbo_samples
-from estimators.iwae import importance_log_weights, iwae_samples
-from estimators.kl import kl_to_standard_normal
-from estimators.model_set import perturbed_posterior
-from estimators.models import LinearGaussianModel
-from estimators.variational import DiagonalGaussian
+from elbo_suite.estimators.elbo import analytic_kl_elbo_samples, elbo_samples
+from elbo_suite.estimators.iwae import importance_log_weights, iwae_samples
+from elbo_suite.estimators.kl import kl_to_standard_normal
+from elbo_suite.estimators.model_set import perturbed_posterior
+from elbo_suite.estimators.models import LinearGaussianModel
+from elbo_suite.estimators.variational import DiagonalGaussian
 
 SAMPLES = 4096
 GROUPS = 1024

@@ -9,10 +9,10 @@ import torch
 from scipy import special, stats
 from torch.distributions import MultivariateNormal, kl_divergence as torch_kl
 
-from estimators.elbo import analytic_kl_elbo_samples, elbo_samples
-from estimators.iwae import iwae_samples, log_mean_exp
-from estimators.models import LinearGaussianModel
-from estimators.variational.random import random_diagonal_gaussian, random_full_cov_gaussian
+from elbo_suite.estimators.elbo import analytic_kl_elbo_samples, elbo_samples
+from elbo_suite.estimators.iwae import iwae_samples, log_mean_exp
+from elbo_suite.estimators.models import LinearGaussianModel
+from elbo_suite.estimators.variational.random import random_diagonal_gaussian, random_full_cov_gaussian
 
 
 def _setup(kind, latent_dim=3, data_dim=5, batch_size=4, seed=0, dtype=torch.float64):

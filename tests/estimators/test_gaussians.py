@@ -8,8 +8,8 @@ import pytest
 import torch
 from scipy import stats
 
-from estimators.variational import DiagonalGaussian, FullCovGaussian
-from estimators.variational.random import random_diagonal_gaussian, random_full_cov_gaussian
+from elbo_suite.estimators.variational import DiagonalGaussian, FullCovGaussian
+from elbo_suite.estimators.variational.random import random_diagonal_gaussian, random_full_cov_gaussian
 
 
 def _random_q(kind, batch_size, latent_dim, seed):

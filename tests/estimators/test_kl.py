@@ -9,9 +9,9 @@ import torch
 from scipy import integrate, stats
 from torch.distributions import Independent, MultivariateNormal, Normal, kl_divergence as torch_kl
 
-from estimators.kl import kl_diagonal_diagonal, kl_divergence, kl_full_full, kl_to_standard_normal
-from estimators.variational import DiagonalGaussian, FullCovGaussian
-from estimators.variational.random import random_diagonal_gaussian, random_full_cov_gaussian
+from elbo_suite.estimators.kl import kl_diagonal_diagonal, kl_divergence, kl_full_full, kl_to_standard_normal
+from elbo_suite.estimators.variational import DiagonalGaussian, FullCovGaussian
+from elbo_suite.estimators.variational.random import random_diagonal_gaussian, random_full_cov_gaussian
 
 
 def _pair(make, latent_dim, seed):

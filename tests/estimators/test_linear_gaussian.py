@@ -13,9 +13,9 @@ import torch
 from scipy import integrate, stats
 from torch.distributions import MultivariateNormal, kl_divergence as torch_kl
 
-from estimators.models import LinearGaussianModel
-from estimators.variational import DiagonalGaussian, FullCovGaussian
-from estimators.variational.random import random_diagonal_gaussian, random_full_cov_gaussian
+from elbo_suite.estimators.models import LinearGaussianModel
+from elbo_suite.estimators.variational import DiagonalGaussian, FullCovGaussian
+from elbo_suite.estimators.variational.random import random_diagonal_gaussian, random_full_cov_gaussian
 
 
 def _model_and_data(latent_dim, data_dim, seed, batch_size=4):

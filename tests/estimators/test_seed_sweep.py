@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_no_correct_estimator_is_rejected_on_200_seeds(tmp_path):
     summary_path = tmp_path / "summary.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "estimators.seed_sweep", "--seeds", "200", "--json", str(summary_path)],
+        [sys.executable, "-m", "elbo_suite.estimators.seed_sweep", "--seeds", "200", "--json", str(summary_path)],
         capture_output=True, text=True, cwd=ROOT, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )

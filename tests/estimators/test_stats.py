@@ -11,8 +11,8 @@ import pytest
 import torch
 from scipy import stats
 
-from estimators.report import markdown_section
-from estimators.stats import (
+from elbo_suite.estimators.report import markdown_section
+from elbo_suite.estimators.stats import (
     CheckResult,
     bonferroni,
     bound_claim,

@@ -318,13 +318,13 @@ def score_function_wrong_sign(log_joint, q, eps):
 
 
 def pathwise_entropy_dropped(log_joint, q, eps):  # gradient of E_q[log p(x, z)] only
-    from estimators.gradients import pathwise
+    from elbo_suite.estimators.gradients import pathwise
 
     return pathwise(log_joint, q, eps, objective="expectation")
 
 
 def pathwise_missing_chain_rule(log_joint, q, eps):  # ∂/∂σ reported as ∂/∂log σ
-    from estimators.gradients import pathwise
+    from elbo_suite.estimators.gradients import pathwise
 
     rows = pathwise(log_joint, q, eps).clone()
     k = q.latent_dim

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-import estimators.gradients as reference
+import elbo_suite.estimators.gradients as reference
 import gate_zoo as zoo
 import pytest
 

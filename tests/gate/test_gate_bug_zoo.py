@@ -88,7 +88,7 @@ BUGS = [
         check_gradient_estimator, {}, "unbiased, exact by quadrature", "the estimator is biased"),
     Bug("gradient: 1e-6 relative slip (declared same_as)", zoo.score_function_relative_slip_1e6,
         check_gradient_estimator, {"same_as": "score_function"}, "same rows as score_function"),
-    Bug("gradient: sticking the landing for IWAE with K > 1", __import__("estimators.gradients", fromlist=["x"]).iwae_sticking_the_landing,
+    Bug("gradient: sticking the landing for IWAE with K > 1", __import__("elbo_suite.estimators.gradients", fromlist=["x"]).iwae_sticking_the_landing,
         check_gradient_estimator, {"objective": "iwae"}, "unbiased away from the optimum"),
 ]
 

@@ -37,7 +37,7 @@ def test_loads_a_function_from_a_file_and_a_dotted_attribute(user_file):
 
 
 def test_loads_a_function_from_a_module():
-    assert load_callable("estimators.kl:kl_to_standard_normal").__name__ == "kl_to_standard_normal"
+    assert load_callable("elbo_suite.estimators.kl:kl_to_standard_normal").__name__ == "kl_to_standard_normal"
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_loads_a_function_from_a_module():
         ("kl", "spec 'kl': expected 'package.module:function' or 'path/to/file.py:function'"),
         (":kl", "expected 'package.module:function'"),
         ("no_such_package.losses:kl", "cannot import module 'no_such_package.losses' (no module named 'no_such_package')"),
-        ("estimators.kl:no_such_kl", "'estimators.kl' has no attribute 'no_such_kl'; callables there:"),
+        ("elbo_suite.estimators.kl:no_such_kl", "'elbo_suite.estimators.kl' has no attribute 'no_such_kl'; callables there:"),
         ("missing/dir/losses.py:kl", "file 'missing/dir/losses.py' does not exist (expected a .py file)"),
     ],
 )

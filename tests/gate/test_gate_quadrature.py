@@ -6,7 +6,7 @@ import torch
 
 from elbo_suite.gate import check_gradient_estimator
 from elbo_suite.gate.quadrature import gauss_hermite_grid
-from estimators.gradients import pathwise, score_function_optimal_baseline
+from elbo_suite.estimators.gradients import pathwise, score_function_optimal_baseline
 
 QUADRATURE = "unbiased, exact by quadrature"
 

@@ -6,7 +6,7 @@ be evidence against the stated rate. Run with `python -m pytest -m seeds tests/g
 
 from __future__ import annotations
 
-import estimators.gradients as reference
+import elbo_suite.estimators.gradients as reference
 import gate_zoo as zoo
 import pytest
 

@@ -4,8 +4,8 @@ x | z ~ N(z, 1), observed at x = 1; posterior N(1/2, 1/2)) and a random 3-D one.
 import pytest
 import torch
 
-from estimators.gradients import LinearGaussianTarget
-from estimators.models import LinearGaussianModel
+from elbo_suite.estimators.gradients import LinearGaussianTarget
+from elbo_suite.estimators.models import LinearGaussianModel
 
 @pytest.fixture
 def target_1d() -> LinearGaussianTarget:

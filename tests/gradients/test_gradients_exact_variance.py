@@ -14,7 +14,7 @@ import pytest
 import torch
 from scipy import integrate
 
-from estimators.gradients import (
+from elbo_suite.estimators.gradients import (
     MeanLogStd,
     kl_to_standard_normal_prior,
     pathwise,
@@ -23,14 +23,14 @@ from estimators.gradients import (
     score_function_optimal_baseline,
     sticking_the_landing,
 )
-from estimators.gradients.exact_variance import (
+from elbo_suite.estimators.gradients.exact_variance import (
     ExactMoments,
     gaussian_cost,
     gaussian_cost_gradients,
     isotropic_linear_gaussian_variances,
     linear_gaussian_gradients,
 )
-from estimators.gradients.statistics import two_sided_normal_quantile, variance_with_standard_error
+from elbo_suite.estimators.gradients.statistics import two_sided_normal_quantile, variance_with_standard_error
 
 ALPHA = 1e-3
 N = 200_000

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from estimators.gradients import (
+from elbo_suite.estimators.gradients import (
     MeanCholesky,
     MeanLogStd,
     MovingAverageBaseline,

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from estimators.gradients import (
+from elbo_suite.estimators.gradients import (
     MeanCholesky,
     MeanLogStd,
     iwae_dreg,

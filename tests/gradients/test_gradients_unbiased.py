@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from estimators.gradients import (
+from elbo_suite.estimators.gradients import (
     MeanCholesky,
     MeanLogStd,
     MovingAverageBaseline,
@@ -30,8 +30,8 @@ from estimators.gradients import (
     score_function_rloo,
     sticking_the_landing,
 )
-from estimators.gradients.exact_variance import linear_gaussian_exact_gradient
-from estimators.gradients.statistics import two_sided_normal_quantile
+from elbo_suite.estimators.gradients.exact_variance import linear_gaussian_exact_gradient
+from elbo_suite.estimators.gradients.statistics import two_sided_normal_quantile
 
 ALPHA = 1e-3
 N = 20_000

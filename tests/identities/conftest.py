@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from identities import embedded_derivation_path, verify_path
+from elbo_suite.identities import embedded_derivation_path, verify_path
 
 SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seed" / "000_1a095848ac7b03ba.txt"
 

@@ -3,7 +3,7 @@ wrong steps must not be."""
 
 import pytest
 
-from identities import verify_document
+from elbo_suite.identities import verify_document
 
 from identities_testkit import by_number, display
 
@@ -118,7 +118,7 @@ def test_indexed_latents_are_unverified_with_a_reason_not_passed():
 def test_sampling_rule_for_a_variable_with_a_law_is_never_a_silent_definition():
     """Once q(z|x) is defined, a rule z = ... is matched against it: refuted when it is wrong, and
     unverified (never `definition`) when its parameters cannot be matched with the definition."""
-    from identities import verify_document
+    from elbo_suite.identities import verify_document
 
     definition = (
         "$$\n\\begin{align}\nq_\\phi(\\boldsymbol z|\\boldsymbol x)&=\\mathcal N(\\boldsymbol z;"
@@ -136,7 +136,7 @@ def test_sampling_rule_for_a_variable_with_a_law_is_never_a_silent_definition():
 def test_second_chain_in_a_block_anchors_on_its_own_start():
     """A refuted first step of a second chain in the same align block does not cascade: the next
     row is judged against that chain's own start, whatever the earlier chain's length."""
-    from identities import verify_document
+    from elbo_suite.identities import verify_document
 
     q = "q_\\phi(\\boldsymbol{z}|\\boldsymbol{x})"
     px = "p(\\boldsymbol{x})"

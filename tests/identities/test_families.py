@@ -6,11 +6,11 @@ import pytest
 import sympy as sp
 from scipy import integrate, stats
 
-from identities.latex import parse_row
-from identities.semantics.discrete import A, P, Q, DiscreteFamily
-from identities.semantics.errors import Divergent, NotApplicable
-from identities.semantics.gaussian import B, M, S, V, W, X, LinearGaussianFamily
-from identities.semantics.gaussian_algebra import GaussFun, Z
+from elbo_suite.identities.latex import parse_row
+from elbo_suite.identities.semantics.discrete import A, P, Q, DiscreteFamily
+from elbo_suite.identities.semantics.errors import Divergent, NotApplicable
+from elbo_suite.identities.semantics.gaussian import B, M, S, V, W, X, LinearGaussianFamily
+from elbo_suite.identities.semantics.gaussian_algebra import GaussFun, Z
 
 POINT = {W: sp.Rational(3, 5), B: sp.Rational(-1, 4), S: sp.Rational(7, 10), X: sp.Rational(6, 5),
          M: sp.Rational(1, 3), V: sp.Rational(2, 5)}

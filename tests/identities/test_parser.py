@@ -2,9 +2,9 @@
 
 import pytest
 
-from identities.errors import CannotParse
-from identities.latex import nodes as n
-from identities.latex import parse_row
+from elbo_suite.identities.errors import CannotParse
+from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.latex import parse_row
 
 
 def only(tex):
@@ -107,7 +107,7 @@ def test_unknown_notation_is_reported_with_its_token(tex, token):
 
 
 def test_symbol_written_bold_and_plain_is_noted_not_silently_merged():
-    from identities.latex.parser import parse_row
+    from elbo_suite.identities.latex.parser import parse_row
 
     row = parse_row(r"\log p(\boldsymbol{x}) = \log p(\boldsymbol{x})\int q_\phi(\boldsymbol{z}|\boldsymbol{x})dz")
     assert any(note.startswith("z is written both bold and plain") for note in row.notes)

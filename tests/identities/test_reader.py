@@ -2,8 +2,8 @@
 
 import pytest
 
-from identities.errors import DocumentError
-from identities.reader import read_blocks, read_path, read_rows, unescape_markdown
+from elbo_suite.identities.errors import DocumentError
+from elbo_suite.identities.reader import read_blocks, read_path, read_rows, unescape_markdown
 
 
 def test_seed_numbering_runs_1_to_20_plus_three_unnumbered_blocks(seed_text):
@@ -76,7 +76,7 @@ def test_missing_file_raises_document_error(tmp_path):
 def test_plain_latex_document_keeps_its_row_breaks():
     """A document written for a renderer that protects math (GitHub, pandoc) uses `\\\\` itself as
     the row break: it is not Markdown-unescaped, so its rows and numbers come out as rendered."""
-    from identities.reader import read_rows
+    from elbo_suite.identities.reader import read_rows
 
     plain = (
         "$$\n\\begin{align}\n\\log p(x) &= \\log \\int p(x,z)\\,dz \\\\\n&= \\log p(x)\n\\end{align}\n$$\n\n"

@@ -5,12 +5,12 @@ import sys
 
 import pytest
 
-from identities import DocumentError, verify_document, verify_path
-from identities.report import markdown_section
+from elbo_suite.identities import DocumentError, verify_document, verify_path
+from elbo_suite.identities.report import markdown_section
 
 
 def test_identities_import_does_not_pull_in_torch():
-    code = "import sys, identities, identities.report; print('torch' in sys.modules)"
+    code = "import sys, elbo_suite.identities, elbo_suite.identities.report; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -44,8 +44,8 @@ def test_report_math_blocks_are_renderable():
     """GitHub's renderer rejects a bare alignment `&` and knows no `\\argmax`: each row is wrapped."""
     import re
 
-    from identities import embedded_derivation_path, verify_path
-    from identities.report import markdown_section
+    from elbo_suite.identities import embedded_derivation_path, verify_path
+    from elbo_suite.identities.report import markdown_section
 
     blocks = re.findall(r"```math\n(.*?)\n```", markdown_section(verify_path(embedded_derivation_path())), re.S)
     assert len(blocks) == 23

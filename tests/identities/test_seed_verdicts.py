@@ -2,8 +2,8 @@
 
 import json
 
-from identities import embedded_derivation_path, verify_document
-from identities.reader import read_rows
+from elbo_suite.identities import embedded_derivation_path, verify_document
+from elbo_suite.identities.reader import read_rows
 
 from identities_testkit import by_number
 
