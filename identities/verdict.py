@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 VERDICTS = ("verified", "refuted", "definition", "unverified")
+# Why a row is unverified, so that a reader sees at once how much of a document was really judged.
+UNVERIFIED_CATEGORIES = ("cannot parse", "outside the model families", "undecided", "timed out")
 
 
 @dataclass
@@ -23,6 +25,8 @@ class RowVerdict:
     line: int = 0  # source line of the block's opening $$
     label: str = ""  # "(14)" or "block 8, row 1"
     notes: list[str] = field(default_factory=list)  # readings of the notation the checker had to make
+    category: str = ""  # for an unverified row: one of UNVERIFIED_CATEGORIES
+    holds_if: str = ""  # for a refuted row: a single edit that makes it hold, with the corrected LaTeX
 
     def to_dict(self) -> dict:
         return asdict(self)
