@@ -6,7 +6,7 @@ Every sampler is unbiased for a sum over timesteps: E[Σ_k weight_k f(t_k)] = Σ
 any f, so −KL(q(x_T|x₀) ‖ p(x_T)) − Σ_k weight_k ℓ_{t_k} is an unbiased ELBO estimate. K is the
 number of per-step losses one estimate costs (`draws_per_estimate`).
 
-`exact_variance(mean, variance)` gives the variance of Σ_k weight_k ℓ_{t_k} when ℓ_t has the given
+`components()` states the sampler's law (timestep_samplers.Component); `exact_variance(mean, variance)` gives the variance of Σ_k weight_k ℓ_{t_k} when ℓ_t has the given
 mean and variance (each (B, T), column t − 1) and the losses at different draws are independent
 given the timesteps (fresh noise per draw): Var = E_t[(Σ_k w_k m_{t_k})²] + E_t[Σ_k w_k² v_{t_k}] − (Σ_t m_t)².
 """
@@ -14,6 +14,7 @@ given the timesteps (fresh noise per draw): Var = E_t[(Σ_k w_k m_{t_k})²] + E_
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -23,6 +24,22 @@ from elbo_suite.estimators.validation import require_finite, require_float_tenso
 
 def _total(mean: Tensor) -> Tensor:  # (B,) Σ_t m_t
     return mean.sum(-1)
+
+
+class Component(NamedTuple):
+    """One independent part of an estimate Σ_k w_k ℓ_{t_k}: with probability probabilities[o] it is
+    Σ_j weights[o, j] ℓ_{timesteps[o, j]}, the ℓ's independent given the timesteps. A sampler's
+    estimate is the sum of its independent components (`components()`), which is all its exact
+    moments need (estimate_moments.py)."""
+
+    probabilities: Tensor  # (O,)
+    timesteps: Tensor  # (O, J) long
+    weights: Tensor  # (O, J)
+
+
+def _component(probabilities, timesteps, weights) -> Component:
+    return Component(torch.tensor(probabilities, dtype=torch.float64), torch.tensor(timesteps),
+                     torch.tensor(weights, dtype=torch.float64))
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,9 @@ class EveryTimestep:
     def exact_variance(self, mean: Tensor, variance: Tensor) -> Tensor:
         return variance.sum(-1)
 
+    def components(self) -> list[Component]:
+        return [_component([1.0], [list(range(1, self.num_steps + 1))], [[1.0] * self.num_steps])]
+
 
 @dataclass(frozen=True)
 class UniformTimestep:
@@ -58,6 +78,10 @@ class UniformTimestep:
 
     def exact_variance(self, mean: Tensor, variance: Tensor) -> Tensor:
         return self.num_steps * (mean.square() + variance).sum(-1) - _total(mean).square()
+
+    def components(self) -> list[Component]:
+        T = self.num_steps
+        return [_component([1.0 / T] * T, [[t] for t in range(1, T + 1)], [[float(T)]] * T)]
 
 
 @dataclass(frozen=True)
@@ -93,6 +117,10 @@ class ImportanceTimestep:
 
     def exact_variance(self, mean: Tensor, variance: Tensor) -> Tensor:
         return ((mean.square() + variance) / self.probabilities).sum(-1) - _total(mean).square()
+
+    def components(self) -> list[Component]:
+        p = self.probabilities
+        return [Component(p, torch.arange(1, self.num_steps + 1).unsqueeze(-1), p.reciprocal().unsqueeze(-1))]
 
 
 def strata(num_steps: int, num_strata: int) -> list[range]:
@@ -144,6 +172,12 @@ class StratifiedTimestep:
             total -= mean[..., columns].sum(-1).square()
         return total
 
+    def components(self) -> list[Component]:
+        return [
+            _component([1.0 / len(part)] * len(part), [[t] for t in part], [[float(len(part))]] * len(part))
+            for part in strata(self.num_steps, self.num_strata)
+        ]
+
 
 @dataclass(frozen=True)
 class AntitheticTimestep:
@@ -163,6 +197,10 @@ class AntitheticTimestep:
         mirrored_mean, mirrored_variance = mean.flip(-1), variance.flip(-1)
         second = ((mean + mirrored_mean).square() + variance + mirrored_variance).sum(-1)
         return self.num_steps / 4.0 * second - _total(mean).square()
+
+    def components(self) -> list[Component]:
+        T = self.num_steps
+        return [_component([1.0 / T] * T, [[t, T + 1 - t] for t in range(1, T + 1)], [[T / 2.0, T / 2.0]] * T)]
 
 
 TimestepSampler = EveryTimestep | UniformTimestep | ImportanceTimestep | StratifiedTimestep | AntitheticTimestep
