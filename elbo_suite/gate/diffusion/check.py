@@ -89,7 +89,7 @@ def resolve_conventions(prediction: str | None, variance: str | None, clip: floa
         prediction=prediction or defaults.prediction,
         variance=variance or defaults.variance,
         clip_range=None if clip is None else float(clip),
-        eps_from_clipped=bool(eps_from_clipped) if eps_from_clipped is not None else defaults.eps_from_clipped,
+        eps_from_clipped=None if eps_from_clipped is None else bool(eps_from_clipped),
         etas=(float(eta),) if eta is not None else defaults.etas,
     )
 

@@ -29,7 +29,9 @@ class Conventions:
     prediction: str = "epsilon"  # what the network outputs: epsilon, sample, v_prediction
     variance: str = "fixed_small"  # fixed_small (β̃), fixed_large (β), learned_range, learned
     clip_range: float | None = None  # x̂₀ clipped to [−r, r] when the function takes no clip flag
-    eps_from_clipped: bool = False  # DDIM: ε̂ re-derived from the clipped x̂₀ (guided-diffusion's ddim_sample)
+    # DDIM: ε̂ re-derived from the clipped x̂₀. None: as guided-diffusion's ddim_sample does when the
+    # step calls a model (it re-derives ε̂ from p_mean_variance's x̂₀), else from the model output.
+    eps_from_clipped: bool | None = None
     etas: tuple[float, ...] = (0.0, 0.6, 1.0)  # DDIM η values tried when the function takes `eta`
 
 
@@ -213,7 +215,8 @@ def evaluate_step(call_: Call, role: R.Role, inputs: Inputs) -> None:
         model_output = torch.cat([output, var_values], dim=1)
     meanings = call_.binding.meanings()
     clip_flags = [False, True] if R.CLIP in meanings else [None]
-    eps_flags = [False, True] if R.EPS_FROM_CLIPPED in meanings else [conv.eps_from_clipped]
+    auto = R.MODEL in meanings and R.MODEL_OUTPUT not in meanings
+    eps_flags = [False, True] if R.EPS_FROM_CLIPPED in meanings else [auto if conv.eps_from_clipped is None else conv.eps_from_clipped]
     etas = (conv.etas if R.ETA in meanings else conv.etas[:1]) if role.name == "ddim_step" else (None,)
     where = _where("step", inputs)
     not_final = inputs.t_prev >= 0

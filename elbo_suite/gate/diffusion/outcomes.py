@@ -21,7 +21,7 @@ MAX_LISTED = 6
 def claim_outcome(claim: str, items: list[tuple[str, Comparison]], safety: float = SAFETY) -> ClaimOutcome:
     """`items` are (chain label, comparison) pairs for one claim across chains."""
     worst = None  # (ratio, chain, comparison, flat index, actual, expected, error, tolerance)
-    wrong: list[str] = []
+    wrong: dict[str, list[str]] = {}  # chain -> wrong timesteps, in order
     count = failures = 0
     for chain, c in items:
         actual = c.actual.to(torch.float64)
@@ -40,9 +40,9 @@ def claim_outcome(claim: str, items: list[tuple[str, Comparison]], safety: float
         failures += int((~ok).sum())
         bad_rows = (~ok).reshape(actual.shape[0], -1).any(dim=1)
         for i in bad_rows.nonzero().reshape(-1).tolist():
-            label = f"{c.where[i]} [{chain}]"
-            if label not in wrong:
-                wrong.append(label)
+            listed = wrong.setdefault(chain, [])
+            if c.where[i] not in listed:
+                listed.append(c.where[i])
         flat = int(ratio.reshape(-1).argmax())
         r = float(ratio.reshape(-1)[flat])
         if worst is None or r > worst[0]:
@@ -57,7 +57,10 @@ def claim_outcome(claim: str, items: list[tuple[str, Comparison]], safety: float
     relative = error_v / abs(expected_v) if expected_v != 0 else float("inf")
     size = f"exact comparison in float64, {count} values"
     if failures:
-        listed = ", ".join(wrong[:MAX_LISTED]) + (f", ... ({len(wrong)} in all)" if len(wrong) > MAX_LISTED else "")
+        listed = "; ".join(
+            ", ".join(ts[:MAX_LISTED]) + (f", ... ({len(ts)} in all)" if len(ts) > MAX_LISTED else "") + f" [{chain}]"
+            for chain, ts in wrong.items()
+        )
         rel = f", relative {relative:.3g}" if relative != float("inf") else ""
         message = (
             f"{claim}: expected {expected_v:.10g}, actual {actual_v:.10g} at {where}; |error| {error_v:.3g}{rel} "

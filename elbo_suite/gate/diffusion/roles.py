@@ -117,7 +117,12 @@ for _role in ROLES.values():
 
 
 def role_from_function_name(name: str, parameters: set[str]) -> str | None:
+    """The role of a known name, or of the longest known name inside it (`my_q_sample_v2`)."""
     role = _BY_FUNCTION_NAME.get(name) or _BY_FUNCTION_NAME.get(name.lstrip("_"))
+    if role is None:
+        padded = f"_{name.strip('_')}_"
+        inside = [known for known in _BY_FUNCTION_NAME if f"_{known.strip('_')}_" in padded]
+        role = _BY_FUNCTION_NAME[max(inside, key=len)] if inside else None
     if role in ("ddpm_step", "ddim_step"):
         return "ddim_step" if parameters & {"eta", "ddim_eta"} else "ddpm_step"
     return role
