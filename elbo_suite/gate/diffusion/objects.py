@@ -28,9 +28,9 @@ from elbo_suite.gate.diffusion.formulas import Schedule
 from elbo_suite.gate.diffusion.outcomes import group_outcomes
 from elbo_suite.gate.diffusion.schedules import FINAL, Chain, consecutive_chain, probe_timesteps
 from elbo_suite.gate.errors import GateInputError
-from elbo_suite.gate.result import GateResult
+from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
 
-STEP_COUNTS = (7, 10, 50)  # set_timesteps(n): 7 and 50 do not divide T = 1000; 10 does
+STEP_COUNTS = (7, 10, 30)  # set_timesteps(n): 7 and 30 do not divide T = 1000; 10 does
 TABLE_ATTRIBUTES = ("alphas_cumprod", "betas", "alphas", "sqrt_alphas_cumprod")
 
 
@@ -114,10 +114,13 @@ def known_methods(obj: Any) -> dict[str, tuple[str, Any]]:
     return methods
 
 
-def scheduler_chains(obj: Any, betas: Tensor) -> list[tuple[Chain, Any]]:
-    """(chain, object copy stepped along it) for each step count; the copy's own `timesteps`."""
+def scheduler_chains(obj: Any, betas: Tensor) -> tuple[list[tuple[Chain, Any]], ClaimOutcome]:
+    """(chain, object copy stepped along it) for each step count, on the copy's own `timesteps`;
+    and the claim that those timesteps index the schedule (0 ≤ t < T). Out-of-range steps are not run."""
     T = int(betas.shape[0])
     chains = []
+    outside: list[str] = []
+    total = 0
     for n in (T, *STEP_COUNTS):
         if n > T:
             continue
@@ -127,12 +130,22 @@ def scheduler_chains(obj: Any, betas: Tensor) -> list[tuple[Chain, Any]]:
         except Exception as exc:
             raise GateInputError(f"{type(obj).__name__}.set_timesteps({n}) raised {type(exc).__name__}: {exc}") from exc
         timesteps = [int(t) for t in _tensor(stepped.timesteps).tolist()]
+        total += len(timesteps)
+        bad = [t for t in timesteps if not 0 <= t < T]
+        if bad:
+            outside.append(f"set_timesteps({n}) gives {bad[:3]}")
+            timesteps = [t for t in timesteps if 0 <= t < T]
         picks = sorted({0, 1, len(timesteps) // 2, len(timesteps) - 2, len(timesteps) - 1} & set(range(len(timesteps))))
         pairs = tuple((timesteps[i], timesteps[i + 1] if i + 1 < len(timesteps) else FINAL) for i in picks)
         spacing = getattr(getattr(stepped, "config", None), "timestep_spacing", None)
         label = f"{type(obj).__name__}, T={T}, set_timesteps({n})" + (f", {spacing} spacing" if spacing else "")
         chains.append((Chain(label, betas, pairs, strided=n != T), stepped))
-    return chains
+    claim = "set_timesteps: every timestep in 0..T−1"
+    if outside:
+        message = (f"{claim}: expected timesteps that index the {T}-step schedule, actual {'; '.join(outside)} "
+                   f"(stepping there would read past the end of alphas_cumprod); {total} timesteps checked")
+        return chains, ClaimOutcome(claim, False, float(len(outside)), 0.0, total, EXACT, message)
+    return chains, ClaimOutcome(claim, True, 0.0, 0.0, total, EXACT, f"{claim}: all {total} timesteps in range")
 
 
 def check_object(obj: Any, base: Conventions, *, seed: int, safety: float, explicit: set[str]) -> GateResult:
@@ -151,6 +164,7 @@ def check_object(obj: Any, base: Conventions, *, seed: int, safety: float, expli
     schedule = object_schedule(obj)
     conventions, skip_steps = object_conventions(obj, base, explicit)
     comparisons = []
+    extra_outcomes: list[ClaimOutcome] = []
     checked, not_checked = [], []
     for role_name, (name, method) in methods.items():
         role = R.ROLES[role_name]
@@ -163,7 +177,8 @@ def check_object(obj: Any, base: Conventions, *, seed: int, safety: float, expli
             not_checked.append(f"{name}: takes neither a model nor a model output (it calls the object's own network)")
             continue
         if role.kind == "step" and hasattr(obj, "set_timesteps"):
-            runs = scheduler_chains(obj, schedule.betas)
+            runs, in_range = scheduler_chains(obj, schedule.betas)
+            extra_outcomes.append(in_range)
         else:
             runs = [(consecutive_chain(f"{kind}, T={schedule.num_timesteps}", schedule.betas, probe_timesteps(schedule.num_timesteps)), obj)]
         for index, (chain, instance) in enumerate(runs):
@@ -174,7 +189,7 @@ def check_object(obj: Any, base: Conventions, *, seed: int, safety: float, expli
         checked.append(name)
     if not comparisons:
         raise GateInputError(f"{kind}: none of its methods could be checked: {'; '.join(not_checked)}")
-    outcomes = group_outcomes(comparisons, safety)
+    outcomes = extra_outcomes + group_outcomes(comparisons, safety)
     unit = "float32" if schedule.alpha_bar.unit > FLOAT64_UNIT else "float64"
     return GateResult.from_claims(
         f"{kind} ({', '.join(checked)}; {unit} schedule, T={schedule.num_timesteps})", outcomes,
