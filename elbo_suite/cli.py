@@ -206,15 +206,22 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out: cannot create directory {str(out_dir)!r}: {exc.strerror or exc}") from exc
+    from elbo_suite.bench import diffusion_report
+    from elbo_suite.bench.diffusion_sweeps import run_diffusion_sweeps
+
     with progress("bench") as update:
         results = run_sweeps(quick=args.quick, out_dir=out_dir, progress=update)
+    with progress("bench diffusion") as update:
+        diffusion = run_diffusion_sweeps(quick=args.quick, out_dir=out_dir, progress=update)
     if args.json != "-":
         from rich.markdown import Markdown
 
         stdout.print(Markdown(markdown_section(results, image_prefix=str(out_dir))))
+        stdout.print(Markdown(diffusion_report.markdown_section(diffusion, image_prefix=str(out_dir))))
         stdout.print(Markdown(timings_section(results)))
+        stdout.print(Markdown(diffusion_report.timings_section(diffusion)))
         stdout.print(f"Plots written to {out_dir}/")
-    _write_json(args.json, results.to_dict())
+    _write_json(args.json, {**results.to_dict(), "diffusion": diffusion.to_dict()})
     return EXIT_OK
 
 
@@ -378,10 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser(
         "bench",
-        help="variance, SNR and cost of pathwise vs score-function gradient estimators",
+        help="variance, SNR and cost of the gradient estimators and of the diffusion ELBO estimators",
         description=(
             "Sweep every gradient estimator over latent dimension, distance of q from the "
-            "posterior and K (IWAE); compare empirical with exact variances; write PNG plots."
+            "posterior and K (IWAE), and the diffusion ELBO estimators over T and the schedule "
+            "(and the eps- vs x0-prediction gradients); compare empirical with exact variances; "
+            "write PNG plots."
         ),
     )
     bench.add_argument("--quick", action="store_true", help="small sweeps (seconds instead of minutes)")

@@ -80,3 +80,21 @@ def test_estimator_with_the_wrong_output_shape_is_rejected_clearly():
     with pytest.raises(ValueError, match=r"estimator: expected per-sample values of shape \(L, B\) = \(256, 3\), got \(3,\)"):
         check_unbiased(lambda p, r, x, *, generator, num_samples: joint_elbo(p, r, x, generator=generator, num_samples=num_samples).mean(0),
                        case.process, case.reverses["far"], case.x0, generator=torch.Generator().manual_seed(0), num_samples=256)
+
+
+def test_check_command_prints_the_diffusion_table_and_tags_its_json(run, monkeypatch, tmp_path, capsys):
+    import json
+
+    import elbo_suite.estimators.checks as vae_checks
+    import elbo_suite.estimators.diffusion.checks as diffusion_checks
+    from elbo_suite.cli import main
+
+    results, _ = run
+    monkeypatch.setattr(vae_checks, "run_default_checks", lambda progress=None: [])
+    monkeypatch.setattr(diffusion_checks, "run_diffusion_checks", lambda progress=None: results)
+    target = tmp_path / "checks.json"
+    assert main(["check", "--json", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "Diffusion ELBO claims on exact Gaussian diffusions" in out and f"{len(results)} passed, 0 failed" in out
+    rows = json.loads(target.read_text(encoding="utf-8"))
+    assert len(rows) == len(results) and {row["section"] for row in rows} == {"diffusion"}
