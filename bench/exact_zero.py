@@ -37,8 +37,9 @@ def exact_variance(value: float) -> float:
 
 
 def signal_to_noise(measured: float, variance: float, exact_mean: float) -> float | str:
-    """|mean| / std; with an exactly zero variance, ∞ (a constant, nonzero gradient) or — (the
-    constant is 0: 0/0, e.g. any unbiased gradient at the optimum)."""
+    """|mean| / std; with an exactly zero variance, "∞" (a constant, nonzero gradient) or "—"
+    (the constant is 0: 0/0, e.g. any unbiased gradient at the optimum). Strings, so that the
+    JSON stays standard."""
     if not is_exact_zero(variance):
         return measured
-    return "—" if zero_to_rounding(exact_mean) else float("inf")
+    return "—" if zero_to_rounding(exact_mean) else "∞"

@@ -128,3 +128,11 @@ def test_iwae_snr_falls_with_K_and_dreg_snr_rises():
 def test_run_sweeps_rejects_a_non_bool_quick(tmp_path):
     with pytest.raises(TypeError, match="quick: expected a bool"):
         run_sweeps("yes", tmp_path)
+
+
+def test_results_serialise_as_standard_json(quick_runs):
+    import json
+
+    (results, _), _ = quick_runs
+    text = json.dumps(results.to_dict(), allow_nan=False, ensure_ascii=False)
+    assert '"∞"' in text  # sticking the landing's constant nonzero ∂mean away from the posterior
