@@ -105,7 +105,8 @@ def _plot(deltas: list[float], measured: dict, out_dir: Path) -> str:
     ax.legend(fontsize=7)
     return Figure(
         plots.save(figure, out_dir, "variance_vs_distance.png"),
-        f"What to look at: the dip at δ = 0: the estimators that are exact at the posterior drop to "
-        f"the floor ({floor:g} stands for an exact 0 on the log axis) and climb as q moves away, "
-        "the score function without a baseline stays highest, pathwise stays at 2.",
+        f"What to look at: at δ = 0 the score functions with a baseline drop to the floor ({floor:g} "
+        "stands for an exact 0 on the log axis) and climb as q moves away; sticking the landing "
+        "stays on the floor at every δ (q has the posterior's variance, so its ∂mean is constant); "
+        "pathwise stays at 2; the score function without a baseline is highest everywhere.",
     )

@@ -110,7 +110,8 @@ def _plot(ks: list[int], snr: dict, out_dir: Path) -> str:
     ax.legend(fontsize=7)
     return Figure(
         plots.save(figure, out_dir, "iwae_snr_vs_K.png"),
-        "What to look at: the reparameterised gradient's SNR follows the dotted 1/√K line down, "
+        "What to look at: the reparameterised gradient's SNR falls parallel to the dotted 1/√K line, "
         "DReG's rises with K: more importance samples help DReG's inference network and starve the "
-        "standard one (Rainforth et al. 2018; Tucker et al. 2019).",
+        "standard one (Rainforth et al. 2018; Tucker et al. 2019). STL's is highest, but for K > 1 it "
+        "estimates a biased gradient.",
     )

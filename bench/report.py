@@ -130,7 +130,9 @@ def timings_section(results: BenchResults) -> str:
         long = Table(title, ["setting", "estimator", "µs / sample", "variance × µs"],
                      [[t.setting, t.estimator, t.seconds_per_sample * 1e6, t.work_normalised_variance * 1e6]
                       for t in timings], across="setting", keys=["estimator"],
-                     captions={"variance × µs": "What to look at: the lowest row at each setting is the "
+                     captions={"µs / sample": "What to look at: the cost of one gradient sample on this "
+                               "machine (run to run these move by tens of percent).",
+                               "variance × µs": "What to look at: the lowest value in each column is the "
                                "estimator that buys the most precision per second on this machine."})
         parts += pivoted(long)
     return "\n".join(parts)

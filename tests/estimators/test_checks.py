@@ -50,7 +50,7 @@ def test_progress_reports_each_check_and_the_end(run):
 def test_report_has_a_cell_per_check_and_a_row_per_model(run):
     results, _ = run
     table = markdown_section(results)
-    assert table.count("✅") == len(results) and "❌" not in table
+    assert table.count("| ✅") == len(results) and "❌" not in table
     models = {result.model for result in results}
     assert sum(line.startswith("| k=") for line in table.splitlines()) == len(models)
 
