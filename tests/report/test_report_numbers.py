@@ -45,3 +45,14 @@ def test_an_exact_zero_survives_copies_and_serialises_as_zero():
     assert is_exact_zero(copy.deepcopy(EXACT_ZERO)) and is_exact_zero(pickle.loads(pickle.dumps(EXACT_ZERO)))
     assert json.dumps({"variance": EXACT_ZERO}) == '{"variance": 0.0}'
     assert not is_exact_zero(0.0) and EXACT_ZERO == 0.0
+
+
+@pytest.mark.parametrize("value, digits, text", [
+    (0.015625, 4, "0.015625"),  # 2⁻⁶ sits on a 4-digit rounding boundary: one more digit
+    (0.0125, 2, "0.0125"),
+    (1.40625, 5, "1.40625"),
+])
+def test_a_value_on_a_rounding_boundary_prints_what_noise_cannot_flip(value, digits, text):
+    for noisy in (value, value * (1 + 1e-15), value * (1 - 1e-15)):
+        assert number(noisy, digits) == text
+    assert fixed(2.5, 0) == fixed(2.5 * (1 + 1e-15), 0) == fixed(2.5 * (1 - 1e-15), 0) == "2.5"
