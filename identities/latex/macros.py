@@ -13,6 +13,7 @@ expands forever is a cannot-parse row, never a hang.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -59,6 +60,8 @@ class MacroTable:
         name = name.lstrip("\\")
         if not name:
             return
+        if nargs == 0:  # KaTeX counts a macro's arguments from the #n its body uses
+            nargs = max((int(d) for d in re.findall(r"#(\d)", body)), default=0)
         self.define(Macro(name, max(0, min(nargs, 9)), tuple(tokenize(body)),
                           tuple(tokenize(default)) if default is not None else None, origin))
 
@@ -235,13 +238,13 @@ def _substitute(body: Iterable[Token], args: list[list[Token]], pos: int, space:
 
 
 def expand(tokens: list[Token], tables: Iterable[MacroTable],
-           fallback: Callable[[str], str | None] | None = None,
+           fallback: Callable[[str, bool], str | None] | None = None,
            notes: list[str] | None = None) -> list[Token]:
     """Tokens with every macro use replaced by its expansion.
 
-    ``tables`` are searched in order (the document's own first). ``fallback(name)`` may offer an
-    expansion for a command no table defines (a shorthand such as ``\\bx``); each such reading is
-    recorded in ``notes``.
+    ``tables`` are searched in order (the document's own first). ``fallback(name, followed)`` may
+    offer an expansion for a command no table defines (a shorthand such as ``\\bx``; ``followed``
+    says whether a braced group follows the use); each such reading is recorded in ``notes``.
     """
     tables = [t for t in tables if t is not None and len(t)]
     if not tables and fallback is None:
@@ -259,7 +262,8 @@ def expand(tokens: list[Token], tables: Iterable[MacroTable],
             continue
         macro = next((t.get(tok.value) for t in tables if tok.value in t), None)
         if macro is None and fallback is not None:
-            body = fallback(tok.value)
+            followed = i + 1 < len(work) and work[i + 1].is_char("{")
+            body = fallback(tok.value, followed)
             if body is not None:
                 macro = Macro(tok.value, 0, tuple(tokenize(body)), None, "shorthand")
                 if notes is not None and tok.value not in fallen:

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from elbo_suite.identities.errors import CannotParse
 from elbo_suite.identities.latex.tokens import TEXT_SPACES, Token, tokenize, words_of
 from elbo_suite.identities.notation.registry import (COMMAND, DELIMITER, IGNORED, REGISTRY, TEXT, UNICODE,
@@ -178,4 +180,20 @@ def normalise(tokens: list[Token], registry: Registry = REGISTRY) -> list[Token]
             continue
         out.append(t)
         i += 1
+    return _unwrap_single(out)
+
+
+def _unwrap_single(tokens: list[Token]) -> list[Token]:
+    """``{x}`` is ``x`` (``{\\rm d}z`` is ``dz``, ``x^{2}`` is ``x^2``): a group of one token."""
+    out: list[Token] = []
+    k = 0
+    while k < len(tokens):
+        argument = k > 0 and (tokens[k - 1].kind == "cmd" or tokens[k - 1].is_char("}"))
+        if tokens[k].is_char("{") and k + 2 < len(tokens) and tokens[k + 2].is_char("}") and not argument \
+                and tokens[k + 1].kind in ("text", "char", "num") and not tokens[k + 1].is_char("{", "}", "&"):
+            out.append(replace(tokens[k + 1], space=tokens[k].space))
+            k += 3
+            continue
+        out.append(tokens[k])
+        k += 1
     return out

@@ -247,9 +247,9 @@ class Parser:
         out: list[tuple[Token | None, list[Token]]] = []
         depth, start, sep = 0, 0, None
         for k, t in enumerate(toks):
-            if t.kind == "open" or t.is_char("{"):
+            if t.kind == "open" or t.is_char("{") or t.is_cmd("begin"):
                 depth += 1
-            elif t.kind == "close" or t.is_char("}"):
+            elif t.kind == "close" or t.is_char("}") or t.is_cmd("end"):
                 depth -= 1
             elif depth == 0 and test(t):
                 out.append((sep, toks[start:k]))
@@ -280,9 +280,9 @@ class Parser:
         """An expression, or a chain of relations (``t=1``, ``1 \\le t \\le T``, ``x \\in X``)."""
         depth, cuts = 0, []
         for k, t in enumerate(tokens):
-            if t.kind == "open" or t.is_char("{"):
+            if t.kind == "open" or t.is_char("{") or t.is_cmd("begin"):
                 depth += 1
-            elif t.kind == "close" or t.is_char("}"):
+            elif t.kind == "close" or t.is_char("}") or t.is_cmd("end"):
                 depth -= 1
             elif depth == 0 and t.kind in ("char", "cmd") and not (k and tokens[k - 1].is_char("_", "^")):
                 e = self.registry.lookup(RELATION, t)

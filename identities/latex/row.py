@@ -76,10 +76,10 @@ def _depths(tokens: list[Token]) -> list[int]:
     """Bracket depth before each token (braces and visible brackets)."""
     out, depth = [], 0
     for t in tokens:
-        if t.kind == "close" or t.is_char("}"):
+        if t.kind == "close" or t.is_char("}") or t.is_cmd("end"):
             depth -= 1
         out.append(depth)
-        if t.kind == "open" or t.is_char("{"):
+        if t.kind == "open" or t.is_char("{") or t.is_cmd("begin"):
             depth += 1
     return out
 

@@ -105,6 +105,11 @@ def _moment(p, name: str, forced: bool = True):
 
 
 def kl(p, name: str, forced: bool = True):
+    if p.at_char("{"):  # \KL{q}{p}: the two-argument macro papers define
+        left, right = p.argument(), p.argument() if p.at_char("{") else None
+        if right is None:
+            raise CannotParse("KL{q}{p} without its second argument", name)
+        return n.KL(p.parse(left, what="KL argument"), p.parse(right, what="KL argument"))
     if not p.at("open"):
         if forced:
             raise CannotParse("KL divergence without its arguments", name)

@@ -68,7 +68,7 @@ class Entry:
 @dataclass
 class Registry:
     entries: dict[str, dict[str, Entry]] = field(default_factory=lambda: defaultdict(dict))
-    fallbacks: list[Callable[[str], str | None]] = field(default_factory=list)
+    fallbacks: list[Callable[[str, bool], str | None]] = field(default_factory=list)
     # How ``name(...)`` reads: set by notation/applications.py; (parser, var, inner tokens) ->
     # a callable that consumes the brackets and returns the node, or None for a product.
     application_rule: Callable[..., Callable[[], Any] | None] | None = None
@@ -105,12 +105,13 @@ class Registry:
         return any(name in self.entries[k] for k in (COMMAND, RELATION, LABELLED, INFIX, DELIMITER,
                                                      IGNORED, SEPARATOR, TEXT))
 
-    def fallback(self, name: str) -> str | None:
-        """An expansion for an undefined shorthand (``\\bx`` for ``\\mathbf{x}``), if one reads it."""
+    def fallback(self, name: str, followed: bool = False) -> str | None:
+        """An expansion for an undefined shorthand (``\\bx`` for ``\\mathbf{x}``), if one reads it;
+        ``followed``: a braced group follows the use (then it is a macro with arguments)."""
         if self.knows_command(name) or name in self.entries[MACRO]:
             return None
         for rule in self.fallbacks:
-            body = rule(name)
+            body = rule(name, followed)
             if body is not None:
                 return body
         return None

@@ -55,14 +55,19 @@ for name, (nargs, body) in _MACROS.items():
 _GREEK = set(GREEK) | {"varepsilon", "varphi", "vartheta"}
 
 
-def _bold(name: str) -> str | None:
-    r"""\bx, \vx, \bmx, \mbx, \bfx, \bz: a bold letter; \bmu, \btheta, \bSigma: a bold Greek letter."""
-    m = re.fullmatch(r"(?:b|v|bm|mb|bf|vec|bb)([A-Za-z])", name)
-    if m:
-        return rf"\mathbf{{{m.group(1)}}}"
+def _bold(name: str, followed: bool = False) -> str | None:
+    r"""\bx, \vx, \bmx, \mbx, \bfx, \bz: a bold letter; \bmu, \btheta, \bSigma: a bold Greek
+    letter; \x, \z used as symbols (not followed by an argument): a bold letter, as papers define."""
+    if followed:
+        return None  # a macro with arguments: its meaning cannot be guessed
+    if re.fullmatch(r"[a-zA-Z]", name) and name not in "dsL":
+        return rf"\mathbf{{{name}}}"
     m = re.fullmatch(r"(?:b|v|bm|bs|bf)([A-Za-z]+)", name)
     if m and m.group(1) in _GREEK:
         return rf"\boldsymbol{{\{m.group(1)}}}"
+    m = re.fullmatch(r"(?:b|v|bm|mb|bf|vec|bb)([A-Za-z])", name)
+    if m:
+        return rf"\mathbf{{{m.group(1)}}}"
     m = re.fullmatch(r"(?:c|cal|mc|mcal)([A-Z])", name)
     if m:
         return rf"\mathcal{{{m.group(1)}}}"

@@ -146,14 +146,14 @@ def read_document(text: str, *, renderer: str | None = None) -> ReadDocument:
         (dollars.find(source.view, False).prose_dollars > 0 and not _single_dollar_math(source.view)))
     spans, warnings = _find_spans(source, kramdown)
     escaped = source.kind == "markdown" and escapes_math(
-        [source.text[s.content_start:s.content_end] for s in spans if s.escapable])
+        [source.dequoted[s.content_start:s.content_end] for s in spans if s.escapable])
     conventions = _conventions(source, spans, renderer, kramdown, escaped)
     macros = _macros(source, escaped)
     r = RENDERERS[conventions.renderer]
     counter = [0]
     blocks: list[DisplayBlock] = []
     for span in spans:
-        raw = source.text[span.content_start:span.content_end]
+        raw = source.dequoted[span.content_start:span.content_end]
         if escaped and span.escapable:
             tex, where = unescape_markdown(raw)
         else:

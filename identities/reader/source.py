@@ -36,6 +36,7 @@ class Source:
     text: str
     view: str
     kind: str  # "markdown" or "latex"
+    dequoted: str = ""  # the text with only blockquote markers removed: where math is read from
     front_matter: str = ""
     scripts: list[str] = field(default_factory=list)  # contents of <script> blocks
     math_fences: list[Fence] = field(default_factory=list)
@@ -92,6 +93,7 @@ def prepare(text: str) -> Source:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     kind = "latex" if _LATEX_SIGNS.search(text) else "markdown"
     chars = list(text)
+    dequoted: list[str] = []
     front = ""
     scripts: list[str] = []
     fences: list[Fence] = []
@@ -103,6 +105,9 @@ def prepare(text: str) -> Source:
         for m in _QUOTE.finditer(text):
             _blank(chars, m.start(), m.end())
         view = "".join(chars)
+        dequoted = list(text)
+        for m in _QUOTE.finditer(text):
+            _blank(dequoted, m.start(), m.end())
         fences = _fences(view, chars)
         view = "".join(chars)
         for m in _HTML_COMMENT.finditer(view):
@@ -121,7 +126,8 @@ def prepare(text: str) -> Source:
         begin = text.find("\\begin{document}")
         if begin >= 0:
             _blank(chars, 0, begin + len("\\begin{document}"))
-    return Source(text, "".join(chars), kind, front, scripts, fences)
+    dequoted_text = "".join(dequoted) if kind == "markdown" else text
+    return Source(text, "".join(chars), kind, dequoted_text, front, scripts, fences)
 
 
 def masked(view: str, spans) -> str:
