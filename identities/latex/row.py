@@ -42,6 +42,7 @@ def parse_row(tex: str, macros: MacroTable | None = None) -> n.Row:
         _check_balanced(tokens)
         tokens = expand(tokens, [own, macros, BUILTIN_MACROS], REGISTRY.fallback, state.notes)
         tokens = normalise(tokens)
+        _check_brackets(tokens)
         return _RowReader(tokens, state).read()
     except CannotParse:
         raise
@@ -70,6 +71,20 @@ def _check_balanced(tokens: list[Token]) -> None:
     if lefts != rights:
         raise CannotParse(f"\\left/\\right mismatch: {lefts} \\left and {rights} \\right",
                           "\\left" if lefts > rights else "\\right")
+
+
+def _check_brackets(tokens: list[Token]) -> None:
+    """Visible brackets that do not pair up ((a+b)) or (a+b): named, not a puzzle later."""
+    depth = 0
+    for t in tokens:
+        if t.kind == "open":
+            depth += 1
+        elif t.kind == "close":
+            depth -= 1
+            if depth < 0:
+                raise CannotParse(f"unbalanced brackets: '{t.show()}' closes nothing", t.show())
+    if depth > 0:
+        raise CannotParse(f"unbalanced brackets: {depth} opened and never closed")
 
 
 def _depths(tokens: list[Token]) -> list[int]:
@@ -218,8 +233,9 @@ class _RowReader:
                 main = seg
                 continue
             self.side(intro, seg, clauses, conditions, remarks)
+        main, labels_in_words = self.worded_labels(main)
         main, tail_remarks = self.trailing_remarks(main)
-        remarks = tail_remarks + remarks
+        remarks = labels_in_words + tail_remarks + remarks
         parts, relations, labels, aside = self.statement(main, remarks)
         return n.Row(tuple(parts), tuple(relations), aside, tuple(clauses), tuple(self.state.notes),
                      tuple(labels), tuple(conditions), tuple(remarks), lead)
@@ -374,6 +390,25 @@ class _RowReader:
                 continue
             break
         return toks, remarks
+
+    def worded_labels(self, toks: list[Token]) -> tuple[list[Token], list[str]]:
+        """``... )(part.1) + ...``: a label in words between terms, not a factor."""
+        depths = _depths(toks)
+        out: list[Token] = []
+        found: list[str] = []
+        k = 0
+        while k < len(toks):
+            t = toks[k]
+            if t.kind == "open" and t.value == "(" and depths[k] == 0:
+                end = next((j for j in range(k + 1, len(toks)) if toks[j].kind == "close" and depths[j] == 0), None)
+                inner = toks[k + 1:end] if end is not None else []
+                if inner and any(x.is_char(".") for x in inner) and self.is_plain_words(inner):
+                    found.append(words_of(inner))
+                    k = end + 1
+                    continue
+            out.append(t)
+            k += 1
+        return out, found
 
     def side(self, intro: str, seg: list[Token], clauses: list, conditions: list, remarks: list) -> None:
         if not seg:

@@ -43,6 +43,7 @@ class DisplayRow:
     syntax: str = "$$"  # how the block was written: "$$", "```math", "\\[", "\\\\[", "environment"
     equation: str | None = None  # "(3)": the numbered display this row is part of (split, multline)
     row_line: int = 0  # 1-based line where the row itself starts
+    prose: str = ""  # the last line of prose before the block ("where", "we define"): a hint
 
     @property
     def label(self) -> str:
@@ -152,7 +153,10 @@ def read_document(text: str, *, renderer: str | None = None) -> ReadDocument:
     r = RENDERERS[conventions.renderer]
     counter = [0]
     blocks: list[DisplayBlock] = []
+    previous_end = 0
     for span in spans:
+        prose = _prose_before(source.view, previous_end, span.start)
+        previous_end = span.end
         raw = source.dequoted[span.content_start:span.content_end]
         if escaped and span.escapable:
             tex, where = unescape_markdown(raw)
@@ -173,7 +177,7 @@ def read_document(text: str, *, renderer: str | None = None) -> ReadDocument:
                 block=index, row=len(display_rows) + 1, number=piece.number, tag=piece.tag,
                 raw=raw[raw_s:raw_e].strip(), tex=piece.tex, line=line, environment=block_env,
                 syntax=span.syntax, equation=piece.equation,
-                row_line=source.line_of(span.content_start + raw_s)))
+                row_line=source.line_of(span.content_start + raw_s), prose=prose))
         if not display_rows:
             continue  # a block of definitions only displays nothing
         blocks.append(DisplayBlock(index=index, line=line, environment=block_env, raw=raw,
@@ -183,6 +187,15 @@ def read_document(text: str, *, renderer: str | None = None) -> ReadDocument:
                             "($$...$$, ```math, \\[...\\] or \\begin{equation})"
                             + (f" ({warnings[0]})" if warnings else ""))
     return ReadDocument(blocks, conventions, macros, warnings)
+
+
+def _prose_before(view: str, start: int, end: int) -> str:
+    """The last non-blank line of text between two blocks, without Markdown list or quote marks."""
+    for line in reversed(view[start:end].split("\n")):
+        line = line.strip().lstrip("-*+>#").strip()
+        if line:
+            return line[-300:]
+    return ""
 
 
 def _single_dollar_math(view: str) -> bool:
