@@ -97,7 +97,7 @@ GATE_OPTIONS = ("kl", "elbo", "iwae", "gradient", "diffusion")
 # Options that only mean something for a user's function given with --kl/--elbo/--iwae/--gradient.
 GATE_ONLY_OPTIONS = (
     "kl_convention", "covariance", "against", "particles", "noise", "estimator", "reduction", "returns",
-    "q_family", "objective", "same_as", "role", "prediction", "variance", "clip", "eta", "seed",
+    "q_family", "objective", "same_as", "role", "prediction", "variance", "clip", "eta", "cdf", "units", "seed",
 )
 
 
@@ -166,7 +166,7 @@ def _check_user_code(args: argparse.Namespace, specs: dict[str, str]) -> int:
         "iwae": {**estimate, "num_particles": args.particles},
         "gradient": {"objective": args.objective, "same_as": args.same_as},
         "diffusion": {"role": args.role, "prediction": args.prediction, "variance": args.variance, "clip": args.clip,
-                      "eta": args.eta, "seed": args.seed},
+                      "eta": args.eta, "cdf": args.cdf, "units": args.units, "seed": args.seed},
     }
     results = []
     for kind, spec in specs.items():
@@ -368,6 +368,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--clip", type=float, metavar="R", help="for --diffusion: your step clips x0 to [-R, R] on its own")
     check.add_argument("--eta", type=float, help="for --diffusion: the DDIM eta to check (default 0, 0.6 and 1)")
+    check.add_argument(
+        "--cdf", choices=["exact", "tanh"], help="for --diffusion: the normal CDF of a discretized decoder (tanh: improved-diffusion's)"
+    )
+    check.add_argument(
+        "--units", choices=["nats", "bits_per_dim"], help="for --diffusion: a VLB term summed in nats or averaged in bits/dim"
+    )
     check.add_argument("--seed", type=int, help="seed of the gate's inputs (default 0)")
     check.set_defaults(run=_cmd_check)
 
