@@ -67,6 +67,11 @@ def findings(doc: DocumentVerification) -> list[Finding]:
     if len(unverified) > MOST_UNVERIFIED_LISTED:
         out.append(Finding(f"❔ … and {len(unverified) - MOST_UNVERIFIED_LISTED} more unverified rows "
                            "(all in the table below)", problem=True))
+    warnings = doc.warnings
+    out += [Finding(f"⚠️ the reader read past: {w}", problem=True) for w in warnings[:MOST_UNVERIFIED_LISTED]]
+    if len(warnings) > MOST_UNVERIFIED_LISTED:
+        out.append(Finding(f"⚠️ … and {len(warnings) - MOST_UNVERIFIED_LISTED} more faults the reader read past "
+                           "(all below)", problem=True))
     return out
 
 
@@ -111,6 +116,9 @@ def markdown_section(doc: DocumentVerification) -> str:
              "between objectives when they have the same expectation and maximiser, each with "
              "free symbolic parameters in every model family that can read the row:", ""]
     lines += [f"- **{family}**: {scope}" for family, scope in scopes.items()]
+    if doc.conventions:
+        lines += ["", f"Read as: {doc.conventions}."]
+    lines += [f"- read past: {w}" for w in doc.warnings]
     lines += ["", "| Eq. | Row | Rel. | Verdict | Evidence |", "|---|---|---|---|---|"]
     for r in doc.rows:
         number = f"({r.number})" if r.number is not None else "—"
