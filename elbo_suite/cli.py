@@ -19,6 +19,8 @@ from typing import Any, Sequence
 from .errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+# The renderers whose equation numbering `verify --renderer` can assume (identities/reader/numbering.py).
+RENDERER_CHOICES = ("mathjax-ams", "mathjax-all", "mathjax-none", "katex", "latex")
 
 
 def _write_json(target: str | None, payload: Any) -> None:
@@ -50,10 +52,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     from elbo_suite.identities import embedded_derivation_path, verify_path
 
-    from .console import stdout
+    from .console import stderr, stdout
 
     path = Path(args.path) if args.path else embedded_derivation_path()
-    doc = verify_path(path)
+    doc = verify_path(path, renderer=args.renderer)
+    for warning in doc.warnings:  # what the reader read past: never silent
+        stderr.print(f"elbo-suite: warning: {warning}", markup=False, soft_wrap=True)
 
     table = Table(title=f"Derivation steps of {path.name}", show_lines=False)
     table.add_column("eq.", justify="right")
@@ -62,7 +66,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     table.add_column("verdict")
     table.add_column("evidence", overflow="fold")
     for row in doc.rows:
-        number = "" if row.number is None else f"({row.number})"
+        number = row.label if row.label.startswith("(") or row.number is not None else ""
         style = VERDICT_STYLE.get(row.verdict, "")
         table.add_row(
             number,
@@ -74,6 +78,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if args.json != "-":
         stdout.print(table)
         stdout.print(_counts_line(doc.counts()))
+        stdout.print(f"read as: {doc.conventions}", markup=False)
     _write_json(args.json, doc.to_dict())
     counts = doc.counts()
     return EXIT_OK if counts.get("refuted", 0) == 0 and counts.get("unverified", 0) == 0 else EXIT_FAILED
@@ -92,7 +97,7 @@ GATE_OPTIONS = ("kl", "elbo", "iwae", "gradient", "diffusion")
 # Options that only mean something for a user's function given with --kl/--elbo/--iwae/--gradient.
 GATE_ONLY_OPTIONS = (
     "kl_convention", "covariance", "against", "particles", "noise", "estimator", "reduction", "returns",
-    "q_family", "objective", "same_as", "role", "prediction", "variance", "clip", "eta", "seed",
+    "q_family", "objective", "same_as", "role", "prediction", "variance", "clip", "eta", "cdf", "units", "seed",
 )
 
 
@@ -134,16 +139,21 @@ def _check_default_models(args: argparse.Namespace) -> int:
 def _print_check_table(stdout, title: str, results) -> None:
     from rich.table import Table
 
+    from .numbers import number, with_error
+
     table = Table(title=title)
     for column in ("claim", "model", "estimate ± SE", "exact", "α", "n", "verdict"):
         table.add_column(column, overflow="fold")
     for r in results:
         verdict = "[green]pass[/]" if r.passed else "[bold red]FAIL[/]"
+        # an exact check that holds: its spread is rounding noise, which must not reach the screen
+        estimate = (f"= exact (tolerance {number(r.detectable_error, 1)})" if r.alpha == 0 and r.passed
+                    else with_error(r.estimate, r.stderr))
         table.add_row(
             r.claim,
             r.model,
-            f"{r.estimate:.6g} ± {r.stderr:.2g}",
-            f"{r.exact:.6g}",
+            estimate,
+            number(r.exact, 6),
             "exact" if r.alpha == 0 else f"{r.alpha:.0e}",
             str(r.n),
             verdict,
@@ -173,7 +183,7 @@ def _check_user_code(args: argparse.Namespace, specs: dict[str, str]) -> int:
         "iwae": {**estimate, "num_particles": args.particles},
         "gradient": {"objective": args.objective, "same_as": args.same_as},
         "diffusion": {"role": args.role, "prediction": args.prediction, "variance": args.variance, "clip": args.clip,
-                      "eta": args.eta, "seed": args.seed},
+                      "eta": args.eta, "cdf": args.cdf, "units": args.units, "seed": args.seed},
     }
     results = []
     for kind, spec in specs.items():
@@ -233,14 +243,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report import check_report, write_report
 
     path = Path(args.path)
+    if args.check and args.force:
+        raise UsageError("--force: has no effect with --check (which writes nothing)")
     if not args.check:
         _require_writable_report(path)  # before minutes of checks and sweeps, not after
     with progress("report") as update:
         if args.check:
             current, message = check_report(path, progress=update)
         else:
-            write_report(path, progress=update)
-            current, message = True, f"wrote {path}"
+            current, message = True, write_report(path, progress=update, force=args.force)
     stdout.print(message, markup=False)
     return EXIT_OK if current else EXIT_FAILED
 
@@ -302,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("path", nargs="?", help="Markdown document (default: the embedded ELBO derivation)")
     verify.add_argument("--json", metavar="FILE", help="also write the per-row verdicts as JSON ('-' for stdout)")
+    verify.add_argument("--renderer", choices=sorted(RENDERER_CHOICES),
+                        help="equation numbering to read the document under (default: what the "
+                             "document configures, else MathJax with AMS numbering)")
     verify.set_defaults(run=_cmd_verify)
 
     check = sub.add_parser(
@@ -380,6 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--clip", type=float, metavar="R", help="for --diffusion: your step clips x0 to [-R, R] on its own")
     check.add_argument("--eta", type=float, help="for --diffusion: the DDIM eta to check (default 0, 0.6 and 1)")
+    check.add_argument(
+        "--cdf", choices=["exact", "tanh"], help="for --diffusion: the normal CDF of a discretized decoder (tanh: improved-diffusion's)"
+    )
+    check.add_argument(
+        "--units", choices=["nats", "bits_per_dim"], help="for --diffusion: a VLB term summed in nats or averaged in bits/dim"
+    )
     check.add_argument("--seed", type=int, help="seed of the gate's inputs (default 0)")
     check.set_defaults(run=_cmd_check)
 
@@ -403,12 +423,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="regenerate REPORT.md (derivation, Monte Carlo checks, estimator comparison)",
         description=(
             "Regenerate REPORT.md and its figures from the code. Everything but the timing "
-            "section is deterministic. With --check, write nothing and exit 1 when the file is "
-            "not what the code would produce now (timings ignored)."
+            "section reads the same on every machine; a report that already reads as the code "
+            "produces it is kept as it is (--force rewrites its timings). With --check, write "
+            "nothing and exit 1 when the file is not what the code would produce now (timings "
+            "ignored)."
         ),
     )
     report.add_argument("--check", action="store_true", help="exit 1 if REPORT.md is out of date")
     report.add_argument("--path", default="REPORT.md", help="report file (default REPORT.md; figures go beside it)")
+    report.add_argument("--force", action="store_true", help="rewrite REPORT.md even if only its timings change")
     report.set_defaults(run=_cmd_report)
     return parser
 
