@@ -4,6 +4,7 @@ the truth."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +28,7 @@ DEFAULT_PROCESSES: tuple[tuple[str, int], ...] = (
     ("cosine T=1000 respaced to 50", 3),
     ("cosine T=10", 2),
 )
+QUICK_PROCESSES: tuple[tuple[str, int], ...] = (("cosine T=10", 2),)  # the report's quick mode (tests)
 FAR = 0.3  # distance of the "far" reverse from the truth (LinearGaussianReverse.perturbed)
 BATCH_SIZE = 3
 
@@ -50,10 +52,12 @@ class DiffusionCase:
     description: str  # e.g. "linear T=1000, d=2, B=3, seed 0"
 
 
-def default_diffusion_cases(seed: int = 0) -> list[DiffusionCase]:
+def default_diffusion_cases(seed: int = 0, processes: Sequence[tuple[str, int]] = DEFAULT_PROCESSES) -> list[DiffusionCase]:
+    """The cases of `processes` ((schedule name, d) pairs), drawn in order from one generator seeded
+    with `seed`."""
     generator = torch.Generator().manual_seed(seed)
     cases = []
-    for name, data_dim in DEFAULT_PROCESSES:
+    for name, data_dim in processes:
         process = GaussianDiffusion.random(default_schedule(name), data_dim, generator)
         x0 = process.sample_data(BATCH_SIZE, generator)
         truth = LinearGaussianReverse.true_reverse(process)
