@@ -197,7 +197,7 @@ def _vlb_claims(rows: list[list[object]]) -> list[Claim]:
     return claims
 
 
-def _plot_vlb(curves, out_dir: Path) -> str:
+def _plot_vlb(curves, out_dir: Path) -> Figure:
     figure, axes = new_figure(1, len(SCHEDULE_NAMES), 10.0, 3.8)
     for axis, schedule_name in zip(axes[0], SCHEDULE_NAMES):
         for name, points in curves[schedule_name].items():
@@ -273,7 +273,7 @@ def gradient_sweep(settings: DiffusionSettings, out_dir: Path, progress: Progres
     return tables, rows, claims, _plot_gradients(curves, out_dir)
 
 
-def _plot_gradients(curves, out_dir: Path) -> str:
+def _plot_gradients(curves, out_dir: Path) -> Figure:
     figure, axes = new_figure(1, len(curves), 10.0, 3.8)
     for axis, (schedule_name, (variance_eps, variance_x0)) in zip(axes[0], curves.items()):
         steps = range(1, variance_eps.shape[0] + 1)
