@@ -218,7 +218,8 @@ class Parser:
                 raise CannotParse(f"nested deeper than {MAX_DEPTH} levels")
             over = [k for k, d in zip(range(len(tokens)), self._levels(tokens))
                     if d == 0 and tokens[k].kind == "cmd" and
-                    (self.registry.lookup(INFIX, tokens[k]) or _NO_ENTRY).value == "over"]
+                    (self.registry.lookup(INFIX, tokens[k]) or _NO_ENTRY).value == "over"] \
+                if any(t.kind == "cmd" for t in tokens) else []
             if over:  # {a \over b}: the whole group is the fraction
                 k = over[0]
                 return n.Div(self.parse(tokens[:k], what="numerator"),
@@ -235,10 +236,11 @@ class Parser:
     def _levels(toks: list[Token]) -> list[int]:
         out, depth = [], 0
         for t in toks:
-            if t.kind == "close" or t.is_char("}"):
+            kind = t.kind
+            if kind == "close" or (kind == "char" and t.value == "}"):
                 depth -= 1
             out.append(depth)
-            if t.kind == "open" or t.is_char("{"):
+            if kind == "open" or (kind == "char" and t.value == "{"):
                 depth += 1
         return out
 

@@ -91,10 +91,11 @@ def _depths(tokens: list[Token]) -> list[int]:
     """Bracket depth before each token (braces and visible brackets)."""
     out, depth = [], 0
     for t in tokens:
-        if t.kind == "close" or t.is_char("}") or t.is_cmd("end"):
+        kind, value = t.kind, t.value
+        if kind == "close" or (kind == "char" and value == "}") or (kind == "cmd" and value == "end"):
             depth -= 1
         out.append(depth)
-        if t.kind == "open" or t.is_char("{") or t.is_cmd("begin"):
+        if kind == "open" or (kind == "char" and value == "{") or (kind == "cmd" and value == "begin"):
             depth += 1
     return out
 

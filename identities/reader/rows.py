@@ -210,12 +210,14 @@ def _shape(tex: str):
 
 
 def join_continuations(pieces: list[Piece]) -> list[Piece]:
+    if len(pieces) < 2:
+        return pieces
     out: list[Piece] = []
     carry = 0  # brackets left open by the rows joined so far
+    prev_shape = None
     for piece in pieces:
         shape = _shape(piece.tex)
         if out and shape is not None:
-            prev_shape = _shape(out[-1].tex)
             first, _, _, has_relation = shape
             joins = carry > 0 or (prev_shape is not None and prev_shape[1] in ("operator", "relation")) \
                 or (first == "operator" and not has_relation)
@@ -229,7 +231,9 @@ def join_continuations(pieces: list[Piece]) -> list[Piece]:
                                  equation=prev.equation or piece.equation)
                 out[-1] = joined
                 carry += shape[2]
+                prev_shape = (prev_shape[0] if prev_shape else None, shape[1], carry, True)
                 continue
         out.append(piece)
         carry = shape[2] if shape is not None else 0
+        prev_shape = shape
     return out
