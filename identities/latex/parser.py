@@ -276,6 +276,11 @@ class Parser:
         pieces = self.split_top(toks, lambda t: t.kind == "bar" and t.value == "|")
         if len(pieces) == 2 and pieces[0][1] and pieces[1][1]:
             return n.Tuple((self.parse(pieces[0][1], script=True), self.parse(pieces[1][1], script=True)), "|")
+        if toks and toks[0].kind in ("char", "cmd") and self.registry.lookup(RELATION, toks[0]) is not None \
+                and len(toks) > 1:
+            # z_{<t}, z_{>i}: the indices before (after) t, a relation with its left side implied
+            rel = self.registry.lookup(RELATION, toks[0]).value
+            return n.Compare((n.Var("cdot"), self.parse(toks[1:], what="subscript", script=True)), (rel,))
         return self.parse(toks, what="subscript", script=True)
 
     def parse_statement(self, tokens: list[Token]) -> n.Node:

@@ -24,7 +24,8 @@ _LABEL = re.compile(r"\\label\s*\{[^}]*\}")
 _NONUMBER = re.compile(r"\\(?:nonumber|notag)(?![a-zA-Z])")
 _ROW_ENV = re.compile(r"\\(begin|end)\{(" + "|".join(sorted(ROW_CONTAINERS, key=len, reverse=True))
                       + r")\*?\}(\{\d+\})?")
-_SPACING_ARG = re.compile(r"^\s*\*?\s*\[[^\]]*\]")
+# \\[2pt], \\*[.7em]: extra space after a row break (a dimension, so that "\\ [x]" stays math)
+_SPACING_ARG = re.compile(r"\s*\*?\s*\[\s*-?[\d.]+\s*(?:em|ex|pt|mm|cm|in|mu|bp|pc|dd|cc|sp)\s*\]")
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def split(tex: str) -> list[tuple[int, int]]:
                     spans.append((row_start, i))
                     i += 2
                     m = _SPACING_ARG.match(tex, i)
-                    if m and not re.match(r"^\s*\[\s*\\", tex[i:]):
+                    if m:
                         i = m.end()
                     row_start = i
                     continue
