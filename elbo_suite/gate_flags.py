@@ -110,24 +110,24 @@ FLAGS: tuple[Flag, ...] = (
     # sizes
     Flag("--particles", "num_particles", ("iwae", "gradient", "loss"), "K, the number of importance samples (default 5)",
          type=positive_int),
-    Flag("--num-samples", "num_samples", ("elbo",), "for --elbo: L, the draws per data point on injected noise (default 3)",
+    Flag("--num-samples", "num_samples", ("elbo", "loss"), "for --elbo: L, the draws per data point on injected noise (default 3)",
          type=positive_int),
-    Flag("--num-draws", "num_draws", ("gradient",), "for --gradient: N, the per-draw gradient rows (default 20000)",
+    Flag("--num-draws", "num_draws", ("gradient", "loss"), "for --gradient: N, the per-draw gradient rows (default 20000)",
          type=positive_int),
-    Flag("--group-size", "group_size", ("gradient",), "for --gradient: draws per group for leave-one-out baselines",
+    Flag("--group-size", "group_size", ("gradient", "loss"), "for --gradient: draws per group for leave-one-out baselines",
          type=positive_int),
     Flag("--replicates", "replicates", ("elbo", "iwae", "loss"), "independent calls for the statistical claims "
          "(default 1000; 400 for --loss)", type=positive_int),
     # how it is called
-    Flag("--noise", "noise", ("elbo", "iwae"), "for --elbo/--iwae: your function takes injected noise eps (default; "
+    Flag("--noise", "noise", ("elbo", "iwae", "loss"), "for --elbo/--iwae: your function takes injected noise eps (default; "
          "exact check) or a generator", choices=("injected", "generator")),
-    Flag("--q-family", "q_family", ("elbo", "iwae"), "for --elbo/--iwae: which Gaussian q to test with",
+    Flag("--q-family", "q_family", ("elbo", "iwae", "loss"), "for --elbo/--iwae: which Gaussian q to test with",
          choices=("both", "diagonal", "full")),
-    Flag("--parameterisation", "parameterisation", ("gradient",), "for --gradient: q's parameters, mean and log-std, "
+    Flag("--parameterisation", "parameterisation", ("gradient", "loss"), "for --gradient: q's parameters, mean and log-std, "
          "mean and Cholesky factor, or both (default)", choices=("both", "mean_log_std", "mean_cholesky")),
-    Flag("--objective", "objective", ("gradient",), "for --gradient: what it estimates the gradient of",
+    Flag("--objective", "objective", ("gradient", "loss"), "for --gradient: what it estimates the gradient of",
          choices=("elbo", "iwae")),
-    Flag("--same-as", "same_as", ("gradient",), "for --gradient: also compare every row exactly with this suite "
+    Flag("--same-as", "same_as", ("gradient", "loss"), "for --gradient: also compare every row exactly with this suite "
          "estimator (e.g. pathwise)", metavar="NAME"),
     Flag("--gradient-check", "gradient", ("elbo", "iwae", "loss"), "same_draw (default) compares your gradient with "
          "the reference's on the same draw; none skips it (a surrogate such as DReG)", choices=("same_draw", "none")),

@@ -396,7 +396,7 @@ def _diagnosis(call: _Call, runs: list[_Run]) -> str:
         return ""
     batch, latent = coprime_sizes(DATA_DIM)
     sizes = {"B": batch, "d": runs[0].setting.x.shape[1], "k": runs[0].setting.encoder.loc.out_features}
-    ys, recon, kls, swapped = [], [], [], []
+    ys, recon, kls, swapped = [], [], [], []  # in loss terms: y = α·(−log p(x|z)) + γ·KL + c
     for run in runs:
         t = terms(run.setting, call.likelihood)
         r, k, s = -_mean_over_draws(t.recon[0]).detach(), t.kl.detach(), t.kl_swapped.detach()
@@ -408,21 +408,24 @@ def _diagnosis(call: _Call, runs: list[_Run]) -> str:
             swapped.append(s.sum().reshape(1))
     y, recon_t = torch.cat(ys), torch.cat(recon)
     scale = 1.0 / batch if call.reduction == "mean" else 1.0
-    notes = []
-    for kl_name, kl in (("KL(q‖p(z))", torch.cat(kls)), ("KL(p(z)‖q) — the arguments of kl_divergence swapped", torch.cat(swapped))):
+    quantity = "value" if call.sign > 0 else "loss"
+    for swapped_kl, kl in ((False, torch.cat(kls)), (True, torch.cat(swapped))):
         fit = fit_affine(y, recon_t, kl, rtol=1e-9, atol=1e-9)
         if not fit.affine:
             continue
-        for term, weight, expected, why in (
-            ("−log p(x|z)", fit.alpha, scale, "the log-likelihood"),
-            (kl_name, fit.gamma, scale * call.beta, "the KL"),
+        notes = []
+        if swapped_kl:
+            notes.append("uses KL(p(z)‖q) where KL(q‖p(z)) belongs: the arguments of kl_divergence are swapped")
+        for term, weight, expected, what in (
+            ("log p(x|z)", fit.alpha, scale, "the log-likelihood"),
+            ("the KL", fit.gamma, scale * call.beta, "the KL"),
         ):
             ratio = weight / expected if expected else math.inf
-            if abs(ratio - 1.0) > 1e-6 or "swapped" in term:
-                notes.append(f"{term} weighted {number(weight, sizes)} where {number(expected, sizes)} belongs"
-                             + _reading(ratio, sizes, why))
+            if abs(ratio - 1.0) > 1e-6:
+                notes.append(f"weights {term} by {number(weight, sizes)} where {number(expected, sizes)} belongs"
+                             + _reading(ratio, sizes, what))
         if notes:
-            return "; your value is " + ("−" if call.sign > 0 else "") + "(" + ", ".join(notes) + ")"
+            return f"; your {quantity} " + "; it ".join(notes)
     return ""
 
 
@@ -431,6 +434,7 @@ def _reading(ratio: float, sizes: dict[str, int], what: str) -> str:
         1.0 / sizes["d"]: f" ({what} averaged over the d data coordinates: a missing Independent or sum over the event axis)",
         1.0 / sizes["k"]: f" ({what} averaged over the k latent coordinates: a missing Independent or sum over the event axis)",
         float(sizes["B"]): f" ({what} summed over the batch: a sum over the wrong axis)",
+        sizes["B"] / sizes["d"]: f" ({what} summed over the batch axis and averaged over the data axis: the sum over the wrong axis)",
         1.0 / sizes["B"]: f" ({what} averaged over the batch once more)",
         -1.0: f" ({what} with the wrong sign)",
     }

@@ -116,6 +116,15 @@ def number(value: float, sizes: dict[str, int]) -> str:
     return text
 
 
+def snapped(value: float) -> float:
+    """A fitted number that is a simple fraction to rounding (1/2352, 10.5) becomes that fraction,
+    so rounding noise never reaches what is printed or stored."""
+    if not math.isfinite(value) or value == 0:
+        return value
+    simple = Fraction(value).limit_denominator(100_000)
+    return float(simple) if abs(float(simple) - value) <= 1e-9 * abs(value) else value
+
+
 def constant_text(value: float, tolerance: float) -> str:
     """c, or 0 when it is below the fit's rounding tolerance (rounding noise is never printed)."""
     return "0" if abs(value) <= tolerance else f"{value:.6g}"
@@ -178,9 +187,13 @@ def read_objective(
         what = "no reconstruction term" if abs(alpha) <= 1e-12 * (abs(gamma) + 1.0) else (
             f"the reconstruction term with weight {n(alpha)} < 0"
         )
-        problems.append(
-            f"your {sign_word} has {what}: minimising it does not fit the data (a sign error?)"
-        )
+        if alpha < 0 and gamma < 0 and quantity == "loss":
+            problems.append(
+                f"your loss is {n(alpha)}·(−log p(x|z)) {signed_term(n(gamma))}·KL: it is the ELBO, not its "
+                f"negative — minimising it un-fits the data (a sign error; if you maximise it, pass returns='elbo')"
+            )
+        else:
+            problems.append(f"your {sign_word} has {what}: minimising it does not fit the data (a sign error?)")
         words = f"your {quantity} = {n(alpha)}·R {signed_term(n(gamma))}·KL {c}, R = −log p(x|z) ({likelihood_text})"
         return ImpliedObjective(alpha, fit.constant, None, None, tuple(problems), words)
     sigma2: float | None = None
@@ -209,6 +222,8 @@ def read_objective(
     constant = fit.constant
     if has_scale and sigma2 is not None:
         constant -= a * 0.5 * elements * math.log(2.0 * math.pi * sigma2)
+    if abs(constant) <= fit.tolerance:
+        constant = 0.0
     c = signed_term(constant_text(constant, fit.tolerance))
     if not close(implied_beta, beta):
         if implied_beta < 0:
@@ -240,4 +255,5 @@ def read_objective(
     else:
         words = f"your value = {n(a)}·ELBO {signed_term(constant_text(-constant, fit.tolerance))}: " + reading.replace(
             "the negative ELBO", "the ELBO")
-    return ImpliedObjective(a, constant, implied_beta, sigma2, tuple(problems), words)
+    return ImpliedObjective(snapped(a), constant, snapped(implied_beta), None if sigma2 is None else snapped(sigma2),
+                            tuple(problems), words)

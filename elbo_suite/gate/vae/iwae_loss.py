@@ -292,7 +292,9 @@ def _diagnosis(call: _Call, runs: list[_Run], rtol: float, atol: float) -> str:
                 matches = False
                 break
         if matches:
-            return f" (your values match {slip})"
+            layout = ("; if your tensors are (B, K), pass layout='BK'"
+                      if "batch axis" in slip and call.layout == "KB" else "")
+            return f" (your values match {slip}{layout})"
     for run in runs:
         expected = call.sign * call.reduce(iwae_bound(run.draw.log_weights.detach()))
         if not bool(torch.allclose(run.output.detach(), -expected, rtol=1e-9, atol=1e-12)):

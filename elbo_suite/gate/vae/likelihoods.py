@@ -88,9 +88,9 @@ def _gaussian_recon(shape: tuple[int, ...], generator: torch.Generator, stress: 
 LIKELIHOODS: dict[str, Likelihood] = {
     "bernoulli": Likelihood(
         "bernoulli", "probabilities in (0, 1)", False, _binary,
-        lambda shape, g, stress: torch.sigmoid(_logits(shape, g, 25.0 if stress else 3.0)),
+        lambda shape, g, stress: torch.sigmoid(_logits(shape, g, 6.9 if stress else 3.0)),
         _bernoulli_log_prob, lambda x, p: -_bernoulli_log_prob(x, p),
-        "probabilities from 1e-11 to 1 − 1e-11",
+        "probabilities from 1e-3 to 1 − 1e-3",
     ),
     "bernoulli_logits": Likelihood(
         "bernoulli_logits", "logits", False, _binary,

@@ -98,8 +98,12 @@ class Signature:
 
 def read_signature(fn: Callable[..., Any]) -> Signature | None:
     """None for a callable whose signature Python cannot read (some builtins)."""
+    target = fn
+    forward = getattr(fn, "forward", None)
+    if forward is not None and type(fn).__call__ is not getattr(type(fn), "forward", None) and _is_module(fn):
+        target = forward  # an nn.Module: its __call__ takes *args; forward names the parameters
     try:
-        signature = inspect.signature(fn)
+        signature = inspect.signature(target)
     except (TypeError, ValueError):
         return None
     positional, defaults, var_positional = [], {}, False
@@ -113,7 +117,16 @@ def read_signature(fn: Callable[..., Any]) -> Signature | None:
         elif parameter.default is not parameter.empty:
             defaults[parameter.name] = parameter.default
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
+    name = name.rsplit("<locals>.", 1)[-1]
     return Signature(name, tuple(positional), defaults, var_positional, f"{name}{signature}")
+
+
+def _is_module(fn: object) -> bool:
+    try:
+        from torch import nn
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return False
+    return isinstance(fn, nn.Module)
 
 
 def _normal(name: str) -> str:
