@@ -121,6 +121,10 @@ def call_user(fn: Callable[..., Any], args: Sequence[Any], what: str, signature:
     except GateInputError:
         raise
     except Exception as exc:
+        if isinstance(exc, AttributeError):
+            from elbo_suite.gate.contract import attribute_hint
+
+            hint = attribute_hint(str(exc)) + hint
         raise GateInputError(
             f"{what} {_describe(fn)} raised {type(exc).__name__}: {_one_line(exc)} "
             f"(called as {signature}){hint}"

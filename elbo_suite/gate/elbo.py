@@ -2,10 +2,8 @@
 
 Contract. The gate calls `fn(model, q, x, eps)` (noise="injected") or `fn(model, q, x, generator)`
 (noise="generator"), positionally, with
-- model: `elbo_suite.estimators.models.LinearGaussianModel` (z ~ N(0, I_k), x|z ~ N(W z + b, s² I_d)); use
-  model.log_joint(x, z), model.log_likelihood(x, z), model.log_prior(z), model.prior_matching(q);
-- q: `DiagonalGaussian` (mean, log_std) or `FullCovGaussian` (mean, scale_tril), batched (B, k);
-  use q.rsample(eps) — differentiable — q.log_prob(z) and q.entropy();
+- model: the exact linear-Gaussian model, and q: a Gaussian per data point, batched (B, k) —
+  what a function may use of them is listed once, in `elbo_suite.gate.contract`;
 - x: the data batch (B, d), float64, B distinct rows;
 - eps: standard-normal noise, (L, B, k) for the ELBO kinds and (K, B, k) for IWAE; z = q.rsample(eps);
 - generator: a seeded torch.Generator to draw all the noise from (L is then the user's choice,
@@ -34,6 +32,13 @@ Sizes: one setup per q family (B = 4, k = 3, d = 5, see `setups`); L = num_sampl
 K = num_particles = 5 draws on injected noise; with a generator, `replicates` = 1000 independent
 calls per setup, and 5 calls per setup at the posterior. gradient="none" skips the same-draw
 gradient claim, for a surrogate whose gradient is deliberately not that of its value (DReG).
+
+Stress (every check runs there too): two set-ups with k = 16 and d = 256 or 512 where the
+log-weights sit 1000–2000 nats from 0 — q far from p(z|x), or a sharp likelihood — so exp of a
+log-weight underflows or overflows. With injected noise: "value on the same draw, stress" and
+"gradient on the same draw, stress", exact; with a generator: "finite under stress". A NaN or inf
+is a failed claim (overflow / underflow), not bad input. Messages and claims are in the user's
+own quantity: with returns="negative_elbo" a loss is shown as a loss (and "loss ≥ −log p(x)").
 """
 
 from __future__ import annotations

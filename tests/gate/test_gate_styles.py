@@ -96,3 +96,26 @@ def test_bad_input_is_one_line_naming_the_parameter(call, says):
 def test_batch_first_iwae_without_its_layout_fails_and_says_which_layout():
     result = check_loss(zoo.iwae_loss_batch_first)
     assert not result.passed and "if your tensors are (B, K), pass layout='BK'" in result.message
+
+
+def test_the_contract_lists_what_the_model_and_q_really_offer():
+    from elbo_suite.gate.contract import MODEL_ATTRIBUTES, Q_ATTRIBUTES
+    from elbo_suite.gate.setups import live, make_setup
+
+    for family in ("diagonal", "full"):
+        state = live(make_setup(family, 0))
+        for owner, attributes in ((state.model, MODEL_ATTRIBUTES), (state.q, Q_ATTRIBUTES)):
+            for entry in attributes:
+                name = entry.split("(")[0]
+                if name == "log_std" and family == "full":
+                    continue  # DiagonalGaussian only, as listed
+                assert hasattr(owner, name), f"{type(owner).__name__} lacks {name}"
+
+
+def test_reaching_outside_the_contract_is_told_the_contract():
+    def pytorch_style(model, q, x, eps):  # the PyTorch-example loss handed the gate's objects
+        return x.view(-1, 5) + q.view(-1)
+
+    with pytest.raises(GateInputError) as excinfo:
+        check_loss(pytorch_style, style="elbo")
+    assert "q offers mean, log_std, scale_tril" in str(excinfo.value)
