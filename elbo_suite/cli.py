@@ -86,7 +86,7 @@ def _counts_line(counts: dict[str, int]) -> str:
 # ----------------------------------------------------------------------------------------------
 # check
 # ----------------------------------------------------------------------------------------------
-GATE_OPTIONS = ("kl", "elbo", "iwae", "gradient", "loss")
+GATE_OPTIONS = ("kl", "elbo", "iwae", "gradient", "loss", "diffusion")
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -97,7 +97,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if stray and not specs:
         raise UsageError(
             f"options for your own function given without one: {', '.join(f.flag for f in stray)} "
-            "(expected --kl, --elbo, --iwae, --gradient or --loss SPEC with them)"
+            "(expected --kl, --elbo, --iwae, --gradient, --loss or --diffusion SPEC with them)"
         )
     if stray:
         raise UsageError(
@@ -159,7 +159,13 @@ def _check_user_code(args: argparse.Namespace, specs: dict[str, str]) -> int:
     results = []
     for kind, spec in specs.items():
         # Options not given take the check's own default; each flag reaches the kinds it is for.
-        result = run_gate(kind, spec, **flags.options_for(kind, args))
+        options = flags.options_for(kind, args)
+        if kind == "diffusion":
+            from elbo_suite.gate.diffusion.run import run_diffusion_gate
+
+            result = run_diffusion_gate(spec, **options)
+        else:
+            result = run_gate(kind, spec, **options)
         results.append((kind, spec, result))
         if args.json != "-":
             mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
@@ -287,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="your VAE loss or ELBO as you wrote it: loss_function(recon_x, x, mu, logvar), "
         "elbo(x, encoder, decoder, prior), an IWAE loss over (K, B) log-probabilities, ... (style read "
         "from the parameter names, or --style)",
+    )
+    check.add_argument(
+        "--diffusion",
+        metavar="SPEC",
+        help="your diffusion function (q_sample, posterior, normal_kl, conversions, a DDPM/DDIM step) or a "
+        "scheduler / diffusion object or class (every method the gate knows is checked)",
     )
     from .gate_flags import add_flags  # torch-free: the table of every gate option's flag
 

@@ -3,7 +3,7 @@ this table, and a test holds it against the Python signatures (every option has 
 imports nothing heavy, so building the command line never imports torch.
 
 Each flag names the Python option it sets and the gate kinds (--kl, --elbo, --iwae, --gradient,
---loss) it applies to. A flag given without any function of a kind it applies to is a usage
+--loss, --diffusion) it applies to. A flag given without any function of a kind it applies to is a usage
 error, never silently ignored.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("kl", "elbo", "iwae", "gradient", "loss")
+KINDS = ("kl", "elbo", "iwae", "gradient", "loss", "diffusion")
 ALL = KINDS
 
 
@@ -131,10 +131,21 @@ FLAGS: tuple[Flag, ...] = (
          "estimator (e.g. pathwise)", metavar="NAME"),
     Flag("--gradient-check", "gradient", ("elbo", "iwae", "loss"), "same_draw (default) compares your gradient with "
          "the reference's on the same draw; none skips it (a surrogate such as DReG)", choices=("same_draw", "none")),
+    # diffusion (elbo_suite.gate.diffusion)
+    Flag("--role", "role", ("diffusion",), "for --diffusion: what your function computes, when its name does not say"),
+    Flag("--prediction", "prediction", ("diffusion",), "for --diffusion: what the network predicts",
+         choices=("epsilon", "sample", "v_prediction")),
+    Flag("--variance", "variance", ("diffusion",), "for --diffusion: the reverse-step variance (default fixed_small, "
+         "the posterior variance)", choices=("fixed_small", "fixed_large", "learned_range", "learned")),
+    Flag("--clip", "clip", ("diffusion",), "for --diffusion: your step clips x0 to [-R, R] on its own", type=number,
+         metavar="R"),
+    Flag("--eta", "eta", ("diffusion",), "for --diffusion: the DDIM eta to check (default 0, 0.6 and 1)", type=number),
     # evidence
     Flag("--seed", "seed", ALL, "seed of the gate's inputs (default 0)", type=non_negative_int),
-    Flag("--rtol", "rtol", ALL, "relative tolerance of the exact comparisons", type=number),
-    Flag("--atol", "atol", ALL, "absolute tolerance of the exact comparisons", type=number),
+    Flag("--rtol", "rtol", ("kl", "elbo", "iwae", "gradient", "loss"), "relative tolerance of the exact comparisons",
+         type=number),
+    Flag("--atol", "atol", ("kl", "elbo", "iwae", "gradient", "loss"), "absolute tolerance of the exact comparisons",
+         type=number),
     Flag("--alpha", "alpha", ("elbo", "iwae", "gradient", "loss"), "false-alarm rate of each statistical claim "
          "(default 1e-6)", type=number),
 )

@@ -34,6 +34,7 @@ class Outcome:
     verdict: str
     evidence: str  # one line
     details: list[str] = field(default_factory=list)
+    category: str = ""  # for an unverified outcome: one of verdict.UNVERIFIED_CATEGORIES
 
 
 def _fmt_point(point: dict, used: set) -> str:
@@ -215,7 +216,7 @@ def combine(results: list[FamilyResult], relation: str) -> Outcome:
     if undecided:
         return Outcome(UNVERIFIED, f"could not decide: {undecided[0].note}", details)
     return Outcome(UNVERIFIED, "no model family interprets this row: " +
-                   "; ".join(r.note for r in results), details)
+                   "; ".join(r.note for r in results), details, category="outside the model families")
 
 
 def _method(note: str) -> str:

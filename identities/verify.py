@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from elbo_suite.identities import checks
+from elbo_suite.identities import checks, roles
 from elbo_suite.identities.checks import DEFINITION, REFUTED, UNVERIFIED, VERIFIED, Outcome
 from elbo_suite.identities.errors import CannotParse
 from elbo_suite.identities.latex import nodes as n
@@ -42,6 +42,8 @@ class _Verifier:
     def __init__(self):
         self.families = [LinearGaussianFamily(), DiscreteFamily()]
         self.gaussian_definitions: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}  # var -> (label, mean, var)
+        self.known = roles.Known()  # what the rows so far define (roles.py)
+        self.index: int | None = None  # the row being judged, 0-based in the document
 
     # -- a relation between two expressions ---------------------------------------------------
     def judge(self, left: n.Node, rel: str, right: n.Node) -> Outcome:
@@ -143,60 +145,92 @@ class _Verifier:
     # -- the document -------------------------------------------------------------------------
     def run(self, text: str, source: str) -> DocumentVerification:
         doc = DocumentVerification(source)
-        for block in read_blocks(text):
+        blocks = read_blocks(text)
+        drows = [drow for block in blocks for drow in block.rows]
+        parsed = [_parse(drow.tex) for drow in drows]
+        # Names a later row defines ("where L_T = ...") are not refuted through before then.
+        self.known.later = roles.prepass([p if isinstance(p, n.Row) else None for p in parsed])
+        k = 0
+        for block in blocks:
             chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
             for drow in block.rows:
-                doc.rows.append(self.row(drow, chain))
+                doc.rows.append(self.row(drow, chain, parsed[k], k))
+                k += 1
         return doc
 
-    def row(self, drow: DisplayRow, chain: list) -> RowVerdict:
+    def row(self, drow: DisplayRow, chain: list, parsed=None, index: int | None = None) -> RowVerdict:
         label = f"({drow.number})" if drow.number is not None else f"block {drow.block}, row {drow.row}"
         base = dict(number=drow.number, block=drow.block, row=drow.row, latex=drow.raw,
                     tex=drow.tex, line=drow.line, label=label)
-        try:
-            row = parse_row(drow.tex)
-        except CannotParse as exc:
+        self.index = index
+        row = parsed if parsed is not None else _parse(drow.tex)
+        if isinstance(row, CannotParse):
             chain.clear()
-            return RowVerdict(relation="", verdict=UNVERIFIED, evidence=str(exc),
-                              details=f"{exc}\nrow: {drow.tex}", **base)
+            return RowVerdict(relation="", verdict=UNVERIFIED, evidence=str(row),
+                              details=f"{row}\nrow: {drow.tex}", category="cannot parse", **base)
         relation = row.relations[0] if row.relations else ""
         notes = list(row.notes)
+        self.known.observe(row)
+        role = roles.role_of(row, self.known, roles.hint_of(drow.tex, getattr(drow, "prose", "")))
 
         def finish(outcome: Outcome, **extra) -> RowVerdict:
             details = "\n".join(outcome.details + [f"note: {x}" for x in notes if x not in outcome.details])
             # Readings the checker had to make stay visible in the one-line evidence too.
             evidence = outcome.evidence + "".join(f" [note: {x}]" for x in notes)
             return RowVerdict(relation=relation, verdict=outcome.verdict, evidence=evidence,
-                              details=details or outcome.evidence, notes=list(notes), **base, **extra)
+                              details=details or outcome.evidence, notes=list(notes),
+                              category=category_of(outcome), **base, **extra)
 
-        if not row.relations:
+        if role.kind == roles.DISPLAY:
             chain.clear()
-            return finish(Outcome(DEFINITION, "a displayed expression without a relation: it names a "
-                                  "quantity and claims nothing"))
+            return finish(Outcome(DEFINITION, role.reason))
         if row.parts[0] is not None and isinstance(row.parts[0], n.Density) and \
                 isinstance(row.parts[1], n.Normal) and len(row.parts) == 2 and relation in {"=", ":="}:
             chain.clear()
+            self.known.record(role, row, label)
             return finish(self.definition(row, label))
-        if relation in {":=", "≡"}:
-            chain.clear()
-            return finish(Outcome(DEFINITION, f"notation: '{relation}' introduces a name"))
         if row.clauses and row.parts[0] is not None and isinstance(row.parts[0], n.Var) and relation == "=":
             chain.clear()
-            return finish(self.reparameterisation(row, label))
+            outcome = self.reparameterisation(row, label)
+            if outcome.verdict == DEFINITION:
+                self.known.record(role, row, label)
+            return finish(outcome)
         if row.clauses:
             notes.append("clauses " + ", ".join(render(c) for c in row.clauses) + " are not used")
+        if role.kind == roles.DEFINITION:
+            chain.clear()
+            self.known.record(role, row, label)
+            claims = list(zip(row.relations[role.first_claim:], row.parts[role.first_claim + 1:]))
+            if not claims:
+                return finish(Outcome(DEFINITION, "definition: " + role.reason))
+            # The relations after the binding one claim something about the bound value.
+            chain.append((self.known.substitute(row.parts[role.first_claim]), None, VERIFIED,
+                          f"the value {label} binds"))
+            outcome, step_info, anchor_info = self.follow(chain, claims, label, continuation=True)
+            if outcome.verdict == REFUTED:
+                self.known.unbind(role)
+            outcome = Outcome(outcome.verdict, f"{role.reason}; the rest of the row: {outcome.evidence}",
+                              outcome.details, category=outcome.category)
+            return finish(outcome, step_from_previous=step_info, anchor=anchor_info)
         if row.parts[0] is None:
             if not chain:
                 return finish(Outcome(UNVERIFIED, "a continuation row with no previous row to continue"))
         else:
             chain.clear()
-            chain.append((row.parts[0], None, VERIFIED, f"the left side of {label}"))
+            chain.append((self.known.substitute(row.parts[0]), None, VERIFIED, f"the left side of {label}"))
+        outcome, step_info, anchor_info = self.follow(chain, list(zip(row.relations, row.parts[1:])), label,
+                                                      continuation=row.parts[0] is None)
+        return finish(outcome, step_from_previous=step_info, anchor=anchor_info)
+
+    def follow(self, chain: list, steps: list, label: str, continuation: bool):
+        """Judge each (relation, expression) step from the end of the chain, with the anchor rule."""
         outcomes = []
         step_info = None
         anchor_info = None
-        for rel, part in zip(row.relations, row.parts[1:]):
+        for rel, part in steps:
+            part = self.known.substitute(part)
             prev_expr, _, prev_verdict, _ = chain[-1]
-            step = self.judge(prev_expr, rel, part)
+            step = self.claim(prev_expr, rel, part)
             outcome = step
             # The anchor: the last expression of the chain that holds (each entry keeps the verdict
             # of the step into it; the chain's first expression holds by construction).
@@ -213,7 +247,7 @@ class _Verifier:
                                       "row that holds do not compose; step as written: " + step.evidence,
                                       step.details)
                 else:
-                    anchored = self.judge(chain[anchor][0], composed, part)
+                    anchored = self.claim(chain[anchor][0], composed, part)
                     anchor_info = {"from": self._label_of(chain, anchor), "relation": composed,
                                    "verdict": anchored.verdict, "evidence": anchored.evidence}
                     outcome = Outcome(anchored.verdict,
@@ -223,18 +257,46 @@ class _Verifier:
                                       [f"step from the previous row ({rel}): {step.verdict}: {step.evidence}"]
                                       + step.details +
                                       [f"against {anchor_info['from']} ({composed}): {anchored.verdict}"]
-                                      + anchored.details)
+                                      + anchored.details, category=anchored.category)
             chain.append((part, rel, outcome.verdict, label))
             outcomes.append(outcome)
             if step_info is None:
-                step_info = {"from": "previous row" if row.parts[0] is None else "left side",
+                step_info = {"from": "previous row" if continuation else "left side",
                              "relation": rel, "verdict": step.verdict, "evidence": step.evidence}
-        final = _worst(outcomes)
-        return finish(final, step_from_previous=step_info, anchor=anchor_info)
+        return _worst(outcomes), step_info, anchor_info
+
+    def claim(self, left: n.Node, rel: str, right: n.Node) -> Outcome:
+        """judge(), where a counterexample counts only if it is a real error of the document."""
+        outcome = self.judge(left, rel, right)
+        if outcome.verdict != REFUTED:
+            return outcome
+        blockers = roles.refutation_blockers([left, right], self.known, self.index)
+        if not blockers:
+            return outcome
+        return Outcome(UNVERIFIED, "not refuted: a point where the sides differ exists only if "
+                       + "; ".join(blockers) + f" (at such a point: {outcome.evidence})",
+                       outcome.details + [f"not a refutation: {b}" for b in blockers])
 
     @staticmethod
     def _label_of(chain, index) -> str:
         return chain[index][3]
+
+
+def _parse(tex: str):
+    """The parsed row, or the CannotParse that says why not."""
+    try:
+        return parse_row(tex)
+    except CannotParse as exc:
+        return exc
+
+
+def category_of(outcome: Outcome) -> str:
+    """Why an unverified row is unverified, as one of UNVERIFIED_CATEGORIES ('' otherwise)."""
+    if outcome.verdict != UNVERIFIED:
+        return ""
+    if outcome.category:
+        return outcome.category
+    return "undecided"
 
 
 def _worst(outcomes: list[Outcome]) -> Outcome:

@@ -53,7 +53,8 @@ def test_gate_section_starts_from_the_pytorch_example_loss():
 
 @pytest.fixture
 def workdir(tmp_path):
-    for relative in ("examples/test_my_elbo.py", "examples/test_my_vae_loss.py", "identities/derivations/elbo.md"):
+    for relative in ("examples/test_my_elbo.py", "examples/test_my_vae_loss.py", "examples/test_my_diffusion.py",
+                     "identities/derivations/elbo.md"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, tmp_path / relative)
     return tmp_path
@@ -69,7 +70,9 @@ def test_python_block_runs(workdir, index):
 
 def _runnable(command: str) -> bool:
     words = shlex.split(command)
-    plain_long = words[1] in LONG and not any(w.startswith("--kl") or w in ("--iwae", "--elbo", "--loss") for w in words)
+    plain_long = words[1] in LONG and not any(
+        w.startswith("--kl") or w in ("--iwae", "--elbo", "--loss", "--diffusion") for w in words
+    )
     return not plain_long
 
 
