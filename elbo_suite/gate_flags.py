@@ -100,7 +100,8 @@ FLAGS: tuple[Flag, ...] = (
          "loss expects, e.g. 784 or 1,28,28", type=int_tuple, metavar="SHAPE"),
     # what it returns
     Flag("--reduction", "reduction", ("kl", "elbo", "iwae", "loss"), "your function returns one value per data point "
-         "(none) or reduces over the batch (mean, sum)", choices=("none", "mean", "sum")),
+         "(none) or reduces over the batch (mean, sum; batchmean = mean for --loss)",
+         choices=("none", "mean", "sum", "batchmean")),
     Flag("--returns", "returns", ("elbo", "iwae", "loss"), "your function returns the bound (elbo) or the loss "
          "(negative_elbo)", choices=("elbo", "negative_elbo")),
     Flag("--sigma", "sigma", ("loss",), "for --loss (vae_loss style, Gaussian): the decoder standard deviation you mean",

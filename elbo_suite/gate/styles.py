@@ -30,7 +30,7 @@ from elbo_suite.gate.result import GateResult
 from elbo_suite.gate.vae.distributions_elbo import check_distributions_elbo
 from elbo_suite.gate.vae.iwae_loss import check_iwae_loss
 from elbo_suite.gate.vae.loss_function import check_vae_loss
-from elbo_suite.gate.vae.signatures import Q_ROLES, infer_style, read_signature, role_of, unsupported
+from elbo_suite.gate.vae.signatures import Q_ROLES, infer_style, is_scale_tril, read_signature, role_of, unsupported
 
 STYLE_CHECKS: dict[str, Callable[..., GateResult]] = {
     "vae_loss": check_vae_loss,
@@ -81,7 +81,9 @@ def _inferred_options(style: str, signature) -> dict[str, Any]:
         roles = [role_of(n, "vae_loss") for n in names]
         spread = next((r for r in roles if r in Q_ROLES), None)
         options: dict[str, Any] = {"against": "gaussian" if len(names) == 4 else "standard_normal"}
-        if spread in ("std",):
+        if any(is_scale_tril(n) for n in names):
+            options.update(convention="mean_scale_tril", covariance="full")
+        elif spread in ("std",):
             options["convention"] = "mean_std"
         elif spread in ("logvar",):
             options["convention"] = "mean_logvar"

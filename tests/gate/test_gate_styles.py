@@ -25,6 +25,8 @@ from elbo_suite.gate.vae.signatures import infer_style, read_signature, vae_loss
         (zoo.iwae_loss_with_k, "iwae"),
         (gate_zoo.kl_logvar, "kl"),
         (gate_zoo.kl_std, "kl"),
+        (gate_zoo.kl_scale_tril, "kl"),
+        (gate_zoo.kl_scale_tril_standard_normal, "kl"),
         (gate_zoo.kl_distributions, "kl"),
         (gate_zoo.elbo, "elbo"),
         (gate_zoo.iwae, "elbo"),
@@ -40,6 +42,7 @@ def test_inferred_styles_run_their_checks_with_what_the_names_say():
     assert check_loss(gate_zoo.kl_std).details["convention"] == "mean_std"  # std in the name
     assert check_loss(gate_zoo.kl_std).details["against"] == "gaussian"  # four parameters
     assert check_loss(gate_zoo.iwae).details["kind"] == "iwae"  # 'iwae' in the function's name
+    assert check_loss(gate_zoo.kl_scale_tril).details["covariance"] == "full"  # L_q: a Cholesky factor
     result = check_loss(zoo.loss_keras_order)
     assert result.details["arguments"] == ["x", "recon_x", "mu", "logvar"] and result.details["style_inferred"]
 
@@ -119,3 +122,16 @@ def test_reaching_outside_the_contract_is_told_the_contract():
     with pytest.raises(GateInputError) as excinfo:
         check_loss(pytorch_style, style="elbo")
     assert "q offers mean, log_std, scale_tril" in str(excinfo.value)
+
+
+def test_a_likelihood_other_than_the_one_declared_is_named():
+    import torch
+    import torch.nn.functional as F
+
+    def logits_loss(recon_x, x, mu, logvar):  # logits, under a name that does not say so
+        return F.binary_cross_entropy_with_logits(recon_x, x, reduction="sum") - 0.5 * torch.sum(
+            1 + logvar - mu.pow(2) - logvar.exp())
+
+    assert "pass likelihood='gaussian'" in check_loss(zoo.mse_sum_loss).message
+    assert "pass likelihood='bernoulli_logits'" in check_loss(logits_loss).message
+    assert check_loss(zoo.loss_logits).details["likelihood"] == "bernoulli_logits"  # x_logits: read from the name

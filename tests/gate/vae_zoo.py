@@ -236,6 +236,12 @@ def elbo_two_draws(x, encoder, decoder, prior):  # one z for the likelihood, ano
     return (decoder(z1).log_prob(x) - (q.log_prob(z2) - prior.log_prob(z2))).mean()
 
 
+def elbo_two_draws_averaged(x, encoder, decoder, prior):  # L = 2 as two separate rsample() calls
+    q = encoder(x)
+    log_px = sum(decoder(q.rsample()).log_prob(x) for _ in range(2)) / 2
+    return (log_px - kl_divergence(q, prior)).mean()
+
+
 def elbo_own_noise(x, encoder, decoder, prior):  # reparameterised by hand with torch.randn_like
     q = encoder(x)
     z = q.mean + q.stddev * torch.randn_like(q.mean)
@@ -247,6 +253,15 @@ def iwae_distributions(x, encoder, decoder, prior):  # kind="iwae"
     z = q.rsample((6,))
     log_w = decoder(z).log_prob(x) + prior.log_prob(z) - q.log_prob(z)
     return (torch.logsumexp(log_w, 0) - math.log(6)).mean()
+
+
+def iwae_distributions_loop(x, encoder, decoder, prior):  # kind="iwae": K particles, one rsample() each
+    q = encoder(x)
+    log_w = []
+    for _ in range(4):
+        z = q.rsample()
+        log_w.append(decoder(z).log_prob(x) + prior.log_prob(z) - q.log_prob(z))
+    return (torch.logsumexp(torch.stack(log_w), 0) - math.log(4)).mean()
 
 
 # --- broken ---------------------------------------------------------------------------------
@@ -356,3 +371,53 @@ def iwae_loss_detached_weights(log_p_x_given_z, log_p_z, log_q_z_given_x):  # ri
     log_w = log_p_x_given_z + log_p_z - log_q_z_given_x
     value = torch.logsumexp(log_w.detach(), 0) - math.log(log_w.shape[0])
     return -(value + 0.0 * log_w.mean(0)).mean()
+
+
+# ---------------------------------------------------------------------------------------------
+# every correct function above with the options that say what it is (exact claims only)
+# ---------------------------------------------------------------------------------------------
+M = MNIST
+CORRECT = [
+    # loss_function(recon_x, x, mu, logvar) and its variants
+    (loss_function, M),
+    (loss_returning_parts, M),
+    (loss_dict_detached_parts, {}),
+    (loss_per_sample, {}),
+    (loss_distributions_kl, {}),
+    (loss_with_std, {}),
+    (loss_with_sigma, {}),
+    (loss_with_log_std, {}),
+    (loss_keras_order, {}),
+    (loss_bce_by_hand_with_eps, {}),
+    (loss_logits, {"likelihood": "bernoulli_logits"}),
+    (beta_vae_loss, {}),
+    (gaussian_nll_loss, {"likelihood": "gaussian", "sigma": 0.5}),
+    (mse_mean_loss, {"likelihood": "gaussian"}),
+    (mse_sum_loss, {"likelihood": "gaussian", "sigma": 0.5 ** 0.5}),
+    (continuous_bernoulli_loss, {"likelihood": "continuous_bernoulli", **M}),
+    (elbo_from_parts, M),
+    (VAELoss(), {}),
+    (loss_function, {"reduction": "sum", **M}),
+    (loss_keras_order, {"reduction": "mean"}),
+    # elbo(x, encoder, decoder, prior) over torch.distributions
+    (elbo, {}),
+    (elbo, {"likelihood": "bernoulli"}),
+    (elbo_monte_carlo_kl, {}),
+    (elbo_factorised, {"events": "factorised"}),
+    (elbo_wrapped_independent, {"events": "factorised"}),
+    (vae_loss, {}),
+    (elbo_two_draws, {}),
+    (elbo_two_draws_averaged, {}),
+    (iwae_distributions, {"kind": "iwae"}),
+    (iwae_distributions_loop, {"kind": "iwae"}),
+    # IWAE losses over (K, B) log-probabilities
+    (iwae_loss, {}),
+    (iwae_loss_log_w, {}),
+    (iwae_loss_joint, {}),
+    (iwae_loss_batch_first, {"layout": "BK"}),
+    (iwae_loss_max_shift, {}),
+    (iwae_loss_with_k, {"num_particles": 8}),
+    (iwae_bound, {}),
+]
+
+

@@ -325,7 +325,16 @@ def candidates(call: _Call, setting: _Setting) -> dict[str, Tensor]:
                 log_w = t.recon[i] + t.log_p[i] - t.log_q[i]  # (K, *S, B)
                 bound = torch.logsumexp(log_w, 0) - math.log(log_w.shape[0])
                 found[f"the IWAE bound on draw {i} (K = {log_w.shape[0]})"] = _mean_over_draws(bound)
+        if len(t.recon) > 1 and len({tuple(r.shape) for r in t.recon}) == 1:  # K separate rsample() calls
+            log_w = torch.stack([r + p - q for r, p, q in zip(t.recon, t.log_p, t.log_q)])  # (K, *S, B)
+            bound = torch.logsumexp(log_w, 0) - math.log(log_w.shape[0])
+            found[f"the IWAE bound over your {log_w.shape[0]} draws (K = {log_w.shape[0]})"] = _mean_over_draws(bound)
         return found
+    if len(t.recon) > 1:  # every draw pooled: the average over all of them
+        recon_all = torch.cat([r.reshape(-1, r.shape[-1]) for r in t.recon]).mean(0)
+        mc_all = torch.cat([(q - p).reshape(-1, q.shape[-1]) for q, p in zip(t.log_q, t.log_p)]).mean(0)
+        found["log p(x|z) averaged over all your draws − β·KL(q‖p(z)) in closed form"] = recon_all - call.beta * t.kl
+        found["log p(x|z) − β·(log q(z) − log p(z)) averaged over all your draws"] = recon_all - call.beta * mc_all
     for i in draws:
         found[f"log p(x|z) on draw {i} − β·KL(q‖p(z)) in closed form"] = _mean_over_draws(t.recon[i]) - call.beta * t.kl
         for j in draws:
@@ -414,6 +423,13 @@ def _diagnosis(call: _Call, runs: list[_Run]) -> str:
         if not fit.affine:
             continue
         notes = []
+        negated = not swapped_kl and all(
+            abs(w / e + 1.0) <= 1e-6 for w, e in ((fit.alpha, scale), (fit.gamma, scale * call.beta)) if e
+        )
+        if negated:
+            other = "negative_elbo" if call.sign > 0 else "elbo"
+            return (f"; your {quantity} is the negative of the estimate: it returns "
+                    f"{'the loss' if call.sign > 0 else 'the ELBO'} (pass returns='{other}')")
         if swapped_kl:
             notes.append("uses KL(p(z)‖q) where KL(q‖p(z)) belongs: the arguments of kl_divergence are swapped")
         for term, weight, expected, what in (

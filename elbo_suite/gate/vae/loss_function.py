@@ -19,7 +19,8 @@ Claims (exact: the log-likelihood and KL of every draw are known in closed form)
    the scale a, the constant c and the decoder σ² (at β = 1, or the β declared) or the KL weight
    β. It fails when the loss is no such function, when a ≤ 0 (a sign error), or when it differs
    from what was declared: β (1, the ELBO, unless declared), σ when declared, the scale when
-   `reduction` is declared ('sum': a = 1, 'mean': a = 1/B, 'none': per data point, a = 1).
+   `reduction` is declared ('sum': a = 1, 'mean' or 'batchmean': a = 1/B, 'none': per data point,
+   a = 1).
    Without a declared σ a Gaussian loss passes with the σ² it implies: MSE is a Gaussian
    log-likelihood up to scale and constant.
 2. "gradient on the same draw": the gradient in recon_x, mu and the spread is that objective's.
@@ -50,7 +51,7 @@ from elbo_suite.gate.options import require_choice, require_int, require_positiv
 from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
 from elbo_suite.gate.threads import single_threaded
 from elbo_suite.gate.vae.implied import AffineFit, ImpliedObjective, coprime_sizes, fit_affine, read_objective
-from elbo_suite.gate.vae.likelihoods import Likelihood, require_likelihood
+from elbo_suite.gate.vae.likelihoods import LIKELIHOODS, Likelihood, require_likelihood
 from elbo_suite.gate.vae.outputs import split_output
 from elbo_suite.gate.vae.signatures import (
     Q_ROLES,
@@ -62,7 +63,7 @@ from elbo_suite.gate.vae.signatures import (
     vae_loss_roles,
 )
 
-REDUCTIONS = ("sum", "mean", "none")
+REDUCTIONS = ("sum", "mean", "batchmean", "none")  # batchmean: the mean over the batch, as in F.kl_div
 RETURNS = ("negative_elbo", "elbo")
 DEFAULT_DATA_DIM = 7
 MAIN_DRAWS = 6
@@ -73,7 +74,7 @@ ROLE_TEXT = {"logvar": "log σ²", "log_std": "log σ", "std": "σ", "var": "σ�
 def check_vae_loss(
     fn: Callable[..., Any],
     *,
-    likelihood: str = "bernoulli",
+    likelihood: str | None = None,
     arguments: tuple[str, ...] | None = None,
     sigma: float | None = None,
     beta: float | None = None,
@@ -86,7 +87,8 @@ def check_vae_loss(
 ) -> GateResult:
     """Check `loss(recon_x, x, mu, logvar)`-style VAE losses; see the module docstring.
 
-    likelihood: what recon_x is (see `likelihoods`). arguments: the role of each parameter, from
+    likelihood: what recon_x is (see `likelihoods`); None reads 'bernoulli_logits' when the
+    decoder-output parameter is named as logits (`x_logits`), else 'bernoulli'. arguments: the role of each parameter, from
     ('recon_x', 'x', 'mu', 'logvar', 'log_std', 'std', 'var'), when the names do not say.
     sigma: the decoder standard deviation you mean (Gaussian). beta: the KL weight you mean
     (default: a `beta=` default of your function, else 1). reduction: 'sum', 'mean' (over the
@@ -95,9 +97,12 @@ def check_vae_loss(
     one data point as your function expects it, e.g. (784,) for `x.view(-1, 784)`.
     """
     fn = require_callable("fn", fn)
-    lik = require_likelihood(likelihood)
     signature = read_signature(fn)
     roles, from_names = _roles(signature, arguments)
+    if likelihood is None:  # recon_x named as logits (x_logits, logits) holds logits; else probabilities
+        recon_name = dict(zip(roles, signature.positional)).get("recon_x", "") if signature is not None else ""
+        likelihood = "bernoulli_logits" if "logit" in recon_name.lower() else "bernoulli"
+    lik = require_likelihood(likelihood)
     if sigma is not None and not lik.has_scale:
         raise GateInputError(f"sigma: a decoder σ applies to likelihood='gaussian' only, got likelihood={likelihood!r}")
     require_positive_float("sigma", sigma, allow_none=True)
@@ -361,7 +366,7 @@ def _objective(call, runs, lik, *, beta, beta_declared, beta_source, sigma, redu
             f"{fit.tolerance:.3g}{diagnosis}; {size}"
         )
         return ClaimOutcome(claim, False, fit.residual, fit.tolerance, n, EXACT, message), fit, None
-    scale = None if reduction is None else (1.0 / call.batch if reduction == "mean" else 1.0)
+    scale = None if reduction is None else (1.0 / call.batch if reduction in ("mean", "batchmean") else 1.0)
     implied = read_objective(
         fit, has_scale=lik.has_scale, beta=beta, beta_declared=beta_declared, sigma=sigma, scale=scale,
         scale_text=str(reduction), sizes=sizes, quantity="loss" if call.sign > 0 else "ELBO",
@@ -402,6 +407,27 @@ def _diagnose(call: _LossCall, runs: list[_Run], y: Tensor, recon: Tensor, rtol:
             return (
                 f"; your {quantity_of(call)} matches a KL that reads {name} as {ROLE_TEXT[reading]} "
                 f"where it is {ROLE_TEXT[q_role]}"
+            )
+    kl = torch.cat([run.draw.kl.detach() if call.per_point else run.draw.kl.detach().sum().reshape(1) for run in runs])
+    for other in LIKELIHOODS.values():
+        if other.name == call.lik.name:
+            continue
+        features = []
+        for run in runs:
+            x, recon_x = run.draw.args["x"], run.draw.args["recon_x"].detach()
+            if other.name != "gaussian" and not bool(((recon_x > 0) & (recon_x < 1)).all()):
+                features = None  # these decoder outputs are no probabilities
+                break
+            with torch.no_grad():
+                feature = other.recon_feature(x, recon_x).sum(tuple(range(1, x.dim())))
+            features.append(feature if call.per_point else feature.sum().reshape(1))
+        if features is None:
+            continue
+        fit = fit_affine(y, torch.cat(features), kl, rtol=rtol, atol=atol)
+        if fit.affine and fit.alpha > 0:
+            return (
+                f"; your {quantity_of(call)} matches a {other.title} likelihood with recon_x = "
+                f"{other.recon_meaning}: pass likelihood='{other.name}'"
             )
     return _describe_parts(call, runs, recon, None, rtol, atol)
 

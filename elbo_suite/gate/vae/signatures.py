@@ -203,9 +203,16 @@ def infer_style(signature: Signature) -> str | None:
                                     role_of(n, "iwae") == "num_particles" for n in names):
         if _iwae_roles(roles_of(signature, "iwae")) is not None:
             return "iwae"
-    if len(names) in (1, 2, 4) and all(role_of(n, "vae_loss") in ("mu", *Q_ROLES) or n in ("q", "p") for n in names):
+    if len(names) in (1, 2, 4) and all(
+        role_of(n, "vae_loss") in ("mu", *Q_ROLES) or n in ("q", "p") or is_scale_tril(n) for n in names
+    ):
         return "kl"
     return None
+
+
+def is_scale_tril(name: str) -> bool:
+    """A Cholesky factor's name: L, L_q, scale_tril, chol, cholesky, tril, ..."""
+    return bool(re.fullmatch(r"(l|scale_?tril|chol(esky)?|tril|l_?chol)(_?[qp])?|[qp]_?(l|scale_?tril|chol)", _normal(name)))
 
 
 def _vae_roles_complete(roles: tuple[str | None, ...]) -> bool:
