@@ -141,6 +141,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--clip", "clip", ("diffusion",), "for --diffusion: your step clips x0 to [-R, R] on its own", type=number,
          metavar="R"),
     Flag("--eta", "eta", ("diffusion",), "for --diffusion: the DDIM eta to check (default 0, 0.6 and 1)", type=number),
+    Flag("--cdf", "cdf", ("diffusion",), "for --diffusion: the normal CDF of a discretized decoder (tanh: "
+         "improved-diffusion's)", choices=("exact", "tanh")),
+    Flag("--units", "units", ("diffusion",), "for --diffusion: a VLB term summed in nats or averaged in bits/dim",
+         choices=("nats", "bits_per_dim")),
     # evidence
     Flag("--seed", "seed", ALL, "seed of the gate's inputs (default 0)", type=non_negative_int),
     Flag("--rtol", "rtol", ("kl", "elbo", "iwae", "gradient", "loss"), "relative tolerance of the exact comparisons",
