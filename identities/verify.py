@@ -14,9 +14,13 @@ from pathlib import Path
 
 import sympy as sp
 
-from elbo_suite.identities import checks, roles
+import sympy.core.random as sympy_random
+
+from elbo_suite.identities import budget, checks, roles
+from elbo_suite.identities.budget import Budget, ProgressCallback
+from elbo_suite.identities.budget import run as budget_run
 from elbo_suite.identities.checks import DEFINITION, REFUTED, UNVERIFIED, VERIFIED, Outcome
-from elbo_suite.identities.errors import CannotParse
+from elbo_suite.identities.errors import CannotParse, DocumentTooLarge
 from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.latex.parser import parse_row
 from elbo_suite.identities.reader import DisplayRow, read_blocks, read_path
@@ -143,25 +147,62 @@ class _Verifier:
         return Outcome(REFUTED, f"counterexample: {cex}", [method, f"differs from {ref}", cex] + notes)
 
     # -- the document -------------------------------------------------------------------------
-    def run(self, text: str, source: str) -> DocumentVerification:
+    def run(self, text: str, source: str, *, on_header=None, on_start=None, on_row=None,
+            skip: dict[int, str] | None = None) -> DocumentVerification:
+        """Judge every row in order. The hooks let budget.py watch each row (``on_start(k)``,
+        ``on_row(k, verdict)``) and resume after a row it stopped (``skip``: row -> why)."""
         doc = DocumentVerification(source)
         blocks = read_blocks(text)
         drows = [drow for block in blocks for drow in block.rows]
         parsed = [_parse(drow.tex) for drow in drows]
         # Names a later row defines ("where L_T = ...") are not refuted through before then.
         self.known.later = roles.prepass([p if isinstance(p, n.Row) else None for p in parsed])
+        if on_header is not None:
+            on_header({"source": source, "rows": [_base(drow) for drow in drows]})
         k = 0
         for block in blocks:
             chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
             for drow in block.rows:
-                doc.rows.append(self.row(drow, chain, parsed[k], k))
+                if skip and k in skip:
+                    chain.clear()
+                    verdict = budget.timed_out(_base(drow), budget.DEFAULT, skip[k])
+                else:
+                    if on_start is not None:
+                        on_start(k)
+                    verdict = self.safe_row(drow, chain, parsed[k], k)
+                doc.rows.append(verdict)
+                if on_row is not None:
+                    on_row(k, verdict)
                 k += 1
         return doc
 
+    def safe_row(self, drow: DisplayRow, chain: list, parsed, index: int) -> RowVerdict:
+        """row(), failing alone: whatever goes wrong in one row is that row's unverified verdict."""
+        sympy_random.seed(index)  # Wang's factorisation draws random points: same work every run
+        try:
+            return self.row(drow, chain, parsed, index)
+        except budget.RowTimeout as exc:
+            chain.clear()
+            return budget.timed_out(_base(drow), budget.DEFAULT, str(exc))
+        except RecursionError:
+            chain.clear()
+            what = "undecided: the expression is nested too deeply to evaluate"
+        except MemoryError:
+            chain.clear()
+            return budget.timed_out(_base(drow), budget.DEFAULT,
+                                    "timed out: the evaluation ran out of the row's memory budget")
+        except NotClosed as exc:  # limits.TooLarge and other 'no closed form' from deep inside
+            chain.clear()
+            what = f"undecided: {exc}"
+        except Exception as exc:  # a bug: reported on the row, never out of the document
+            chain.clear()
+            what = f"undecided: could not judge this row ({type(exc).__name__}: {exc})"
+        return RowVerdict(relation="", verdict=UNVERIFIED, evidence=what, details=what,
+                          category="undecided", **_base(drow))
+
     def row(self, drow: DisplayRow, chain: list, parsed=None, index: int | None = None) -> RowVerdict:
-        label = f"({drow.number})" if drow.number is not None else f"block {drow.block}, row {drow.row}"
-        base = dict(number=drow.number, block=drow.block, row=drow.row, latex=drow.raw,
-                    tex=drow.tex, line=drow.line, label=label)
+        base = _base(drow)
+        label = base["label"]
         self.index = index
         row = parsed if parsed is not None else _parse(drow.tex)
         if isinstance(row, CannotParse):
@@ -288,6 +329,15 @@ def _parse(tex: str):
         return parse_row(tex)
     except CannotParse as exc:
         return exc
+    except RecursionError:
+        return CannotParse("the row is nested too deeply to read")
+
+
+def _base(drow: DisplayRow) -> dict:
+    """The fields of a row's verdict that say which row it is."""
+    label = f"({drow.number})" if drow.number is not None else f"block {drow.block}, row {drow.row}"
+    return dict(number=drow.number, block=drow.block, row=drow.row, latex=drow.raw,
+                tex=drow.tex, line=drow.line, label=label)
 
 
 def category_of(outcome: Outcome) -> str:
@@ -321,10 +371,26 @@ def _affine(expr: n.Node, eps_name: str, eps: sp.Symbol) -> sp.Expr:
     return fam.scalar(fam.evaluate(expr, Context()))
 
 
-def verify_document(text: str, *, source: str = "<text>") -> DocumentVerification:
-    """Verdicts for every displayed row of a Markdown+LaTeX document."""
-    return _Verifier().run(text, source)
+# A document larger than this is refused up front (--max-bytes raises it): a megabyte of display
+# math is thousands of rows, minutes of work.
+MAX_BYTES = 1_048_576
 
 
-def verify_path(path: str | Path) -> DocumentVerification:
-    return verify_document(read_path(path), source=str(path))
+def verify_document(text: str, *, source: str = "<text>", budget: Budget = budget.DEFAULT,
+                    progress: ProgressCallback | None = None,
+                    max_bytes: int | None = MAX_BYTES) -> DocumentVerification:
+    """Verdicts for every displayed row of a Markdown+LaTeX document, each row judged within
+    ``budget`` (time and memory; see budget.py). ``progress(description, done, total)`` is called
+    as rows finish."""
+    size = len(text.encode("utf-8"))
+    if max_bytes is not None and size > max_bytes:
+        raise DocumentTooLarge(f"document {source} is {size:,} bytes, over the limit of {max_bytes:,} "
+                               "bytes (expected a smaller document; raise the limit with --max-bytes)")
+    return budget_run(_Verifier, text, source, budget, progress)
+
+
+def verify_path(path: str | Path, *, budget: Budget = budget.DEFAULT,
+                progress: ProgressCallback | None = None,
+                max_bytes: int | None = MAX_BYTES) -> DocumentVerification:
+    return verify_document(read_path(path), source=str(path), budget=budget, progress=progress,
+                           max_bytes=max_bytes)
