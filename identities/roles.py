@@ -341,12 +341,53 @@ def refutation_blockers(nodes, known: Known, row_index: int | None = None) -> li
             elif _opaque(x) and render(x) not in bounds:
                 reasons.append(f"{render(x)} is a quantity the document does not define in display math")
             if isinstance(x, n.Var) and x.name in SCHEDULE_NAMES:
-                schedule.add((x.name, tuple(getattr(x, "marks", ()))))
-    if len(schedule) >= 2:
-        names = sorted("".join(f"{m} " for m in marks) + name for name, marks in schedule)
-        reasons.append(f"{' and '.join(names)} are schedule quantities that the field relates by "
-                       "convention; the document does not state how")
+                schedule.add((x.name, tuple(getattr(x, "marks", ())), render(x.index) if x.index else ""))
+    related = _related_schedule(schedule)
+    if related:
+        a, b = related
+        reasons.append(f"{a} and {b} are schedule quantities that the field relates by convention "
+                       "(alpha_t = 1 - beta_t, bar alpha_t the product of the alphas); the document "
+                       "does not state how")
     return list(dict.fromkeys(reasons))
+
+
+def _related_schedule(symbols: set) -> tuple[str, str] | None:
+    """Two schedule symbols that the field's conventions tie together, or None. At the same step
+    alpha_t, beta_t, bar alpha_t, sigma_t ... are functions of one another; bar alpha_t also holds
+    every alpha_s, beta_s with s <= t and every other bar alpha. Different steps of one quantity
+    (alpha_t, alpha_{t-1}) are independent."""
+    items = sorted(symbols, key=str)
+    for i, (name1, marks1, index1) in enumerate(items):
+        for name2, marks2, index2 in items[i + 1:]:
+            if (name1, marks1) == (name2, marks2):
+                if name1 == "alpha" and "bar" in marks1:
+                    return _show(name1, marks1, index1), _show(name2, marks2, index2)
+                continue
+            step1, step2 = _step(index1), _step(index2)
+            same = index1 == index2 or (step1 is not None and step1 == step2)
+            if same:
+                return _show(name1, marks1, index1), _show(name2, marks2, index2)
+            for (n_bar, m_bar, s_bar), (n_o, m_o, s_o) in (((name1, marks1, step1), (name2, marks2, step2)),
+                                                           ((name2, marks2, step2), (name1, marks1, step1))):
+                if n_bar == "alpha" and "bar" in m_bar and n_o in {"alpha", "beta"} and "bar" not in m_o:
+                    if s_bar is None or s_o is None or s_bar[0] != s_o[0] or s_o[1] <= s_bar[1]:
+                        return _show(name1, marks1, index1), _show(name2, marks2, index2)
+    return None
+
+
+def _step(index: str):
+    """An index as (letter, offset): 't' -> ('t', 0), 't-1' -> ('t', -1), '3' -> ('', 3)."""
+    text = index.replace(" ", "").strip("{}")
+    m = re.fullmatch(r"([A-Za-z]?)([+-]\d+)?", text)
+    if m and (m.group(1) or m.group(2)):
+        return m.group(1), int(m.group(2) or 0)
+    if text.isdigit():
+        return "", int(text)
+    return None
+
+
+def _show(name: str, marks: tuple, index: str) -> str:
+    return "".join(f"{m} " for m in marks) + name + (f"_{index}" if index else "")
 
 
 def _free_names(node):
