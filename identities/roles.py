@@ -263,14 +263,17 @@ def _density_role(row: n.Row, known: Known) -> Role:
 
 
 def _is_factorisation(left: n.Density, right: n.Node) -> bool:
-    """A joint density written for the first time as a product of densities of the same model."""
+    """A joint density written for the first time as a chain-rule product of densities of the same
+    model: each variable of the left side stands once as a variable of a factor (a product over an
+    index, a Markov chain, is taken as written)."""
+    if any(isinstance(x, n.BigOp) and x.op == "prod" for x in walk(right)):
+        return all(isinstance(f, n.Density) for f in _factors(right))
     factors = _factors(right)
-    if not factors or any(not isinstance(f, n.Density) for f in factors):
+    if len(factors) < 2 or any(not isinstance(f, n.Density) for f in factors):
         return False
-    joint = len(left.variables) > 1 or any(isinstance(v, n.Var) and isinstance(v.index, n.Slice)
-                                          for v in left.variables)
-    return joint and all(f.kind == left.kind or f.given for f in factors) and len(factors) > 1 or \
-        any(isinstance(x, n.BigOp) and x.op == "prod" for x in walk(right))
+    written = sorted(_var_key(v) for v in left.variables)
+    produced = sorted(_var_key(v) for f in factors for v in f.variables)
+    return len(written) > 1 and written == produced
 
 
 def _factors(node: n.Node) -> list[n.Node]:

@@ -14,10 +14,11 @@ from elbo_suite.identities.budget import Budget
 
 # A tight budget keeps the suite quick; the budget, not the input, decides how long a row runs.
 BUDGET = Budget(seconds=3.0, memory_mb=512)
-BEFORE = r"p(x)=\int p(x,z)dz"
+# The rows around a hostile one are cheap, so they finish well within the budget on any machine.
+BEFORE = r"2 \cdot 3 = 6"
 # True, so no counterexample ends it early; proving it expands a polynomial with millions of terms.
 SLOW = r"(a+b+c+d+e)^{64} = (a+b+c+d+e)^{63}a + (a+b+c+d+e)^{63}(b+c+d+e)"
-AFTER = r"\log p(x)=\log p(x,z)-\log p(z|x)"
+AFTER = r"\log 4 = 2 \log 2"
 
 
 def _nested(opening: str, closing: str, depth: int, core: str = "x") -> str:
@@ -62,7 +63,7 @@ def test_a_hostile_row_fails_alone_within_its_budget(name):
 
 def test_a_row_over_its_time_budget_is_timed_out_and_the_next_rows_are_still_judged():
     slow = SLOW
-    doc = verify_document(display(BEFORE, slow, AFTER, BEFORE), budget=Budget(seconds=1.0))
+    doc = verify_document(display(BEFORE, slow, AFTER, BEFORE), budget=Budget(seconds=2.0))
     verdicts = [r.verdict for r in doc.rows]
     assert verdicts[0] == verdicts[2] == verdicts[3] == "verified", [r.evidence for r in doc.rows]
     assert doc.rows[1].verdict == "unverified" and doc.rows[1].category == "timed out", doc.rows[1].evidence
@@ -78,7 +79,7 @@ def test_huge_numbers_are_refused_with_their_size_not_computed():
 def test_the_same_row_budget_runs_in_process_without_a_worker():
     """Without fork (or with isolate=False) an overrunning row is stopped by an alarm instead."""
     slow = SLOW
-    doc = verify_document(display(BEFORE, slow, AFTER), budget=Budget(seconds=1.0, isolate=False))
+    doc = verify_document(display(BEFORE, slow, AFTER), budget=Budget(seconds=2.0, isolate=False))
     assert [r.verdict for r in doc.rows] == ["verified", "unverified", "verified"], [r.evidence for r in doc.rows]
     assert doc.rows[1].category == "timed out"
 

@@ -144,3 +144,9 @@ def test_roles_on_trees():
 ])
 def test_defining_words_are_read_from_the_row_and_the_prose_before_it(tex, prose, word):
     assert hint_of(tex, prose) == word
+
+
+def test_a_first_factorisation_defines_but_a_wrong_one_is_a_claim():
+    right, wrong = verify_document(display(r"p(x,z)=p(x|z)p(z)", r"p(x,z)=p(x|z)p(x)")).rows
+    assert right.verdict == "definition" and "factorisation" in right.evidence
+    assert wrong.verdict == "refuted", wrong.evidence
