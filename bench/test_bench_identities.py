@@ -5,7 +5,7 @@ import statistics
 
 import pytest
 
-from elbo_suite.identities import embedded_derivation_path, verify_path
+from elbo_suite.identities import embedded_derivation_path, verify_document, verify_path
 from elbo_suite.identities.semantics.numeric import clear_caches
 
 
@@ -47,3 +47,20 @@ def test_verify_embedded_derivation_takes_the_same_time_every_run(benchmark):
 def _cpu_seconds() -> float:
     me, worker = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + worker.ru_utime + worker.ru_stime
+
+
+@pytest.mark.bench
+def test_verify_a_megabyte_document(benchmark):
+    """A 1 MB document (copies of the shipped derivation, about 3,500 rows) finishes within its
+    budgets, reporting progress as it goes; a larger one is refused up front (tests/cli)."""
+    one = embedded_derivation_path().read_text(encoding="utf-8")
+    body = one.split("---", 2)[2]
+    text = one + body * ((1_000_000 - len(one.encode())) // len(body.encode()))
+    assert len(text.encode()) <= 1_000_000
+    seen: list[tuple[int, int]] = []
+    doc = benchmark.pedantic(verify_document, args=(text,),
+                             kwargs={"progress": lambda _, done, total: seen.append((done, total))},
+                             rounds=1, iterations=1)
+    total = len(doc.rows)
+    assert total > 3000 and seen[-1] == (total, total)
+    assert doc.counts()["refuted"] == 2 * (total // 23)

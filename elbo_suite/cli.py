@@ -332,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("path", nargs="?", help="Markdown document (default: the embedded ELBO derivation)")
     verify.add_argument("--json", metavar="FILE", help="also write the per-row verdicts as JSON ('-' for stdout)")
     verify.add_argument("--row-seconds", type=_positive_float, default=4.0, metavar="S",
-                        help="time budget of one row; a row over it is 'unverified: timed out' (default 4)")
+                        help="CPU seconds one row may compute; a row over it is 'unverified: timed out' (default 4)")
     verify.add_argument("--row-memory-mb", type=_memory_mb, default=2048, metavar="MB",
                         help="memory one row may add; a row over it is 'unverified: timed out' (default 2048)")
     verify.add_argument("--max-bytes", type=_positive_int, default=1_048_576, metavar="N",

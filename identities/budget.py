@@ -1,17 +1,22 @@
 """Row budgets: every row of a document is judged within a time and a memory budget.
 
-The rows run in a worker process (a fork of this one, so nothing is imported or pickled twice).
-The worker says when it starts a row and sends the verdict when it is done; the parent waits at
-most the row's time budget. A row that overruns, or whose worker dies (out of memory, a crash in
-a C library), is recorded as ``unverified`` with category "timed out" or "undecided"; the parent
-kills the worker and starts a new one that replays the document up to that row and goes on after
-it, so one row fails alone and the others are judged as before. The worker's address space is
-capped at what it already uses plus the memory budget, so a row that would grow past it fails
-instead of the machine.
+The time budget counts CPU seconds, not wall-clock ones, so a verdict does not depend on how busy
+the machine is: a profiling timer (SIGPROF) stops a row that has computed for its budget, between
+two Python bytecodes, which SymPy's pure-Python loops honour; semantics/limits.py keeps the
+C-level big-integer work that no signal interrupts from starting. The row is then ``unverified``
+with category "timed out" and the next row is judged.
 
-Where ``fork`` is unavailable (or the budget is switched off), rows run in this process; a row
-that overruns is then stopped by SIGALRM between Python bytecodes, which SymPy's pure-Python loops
-honour (the numeric guards in semantics/limits.py keep the C-level big-integer work from starting).
+The rows run in a worker process (a fork of this one, so nothing is imported or pickled twice).
+The worker says when it starts a row and sends the verdict when it is done. The parent is the
+backstop: a row still running after ``backstop_seconds`` of wall-clock time (stuck in C code), or
+whose worker dies (out of memory, a crash in a C library), is recorded as ``unverified``; the
+parent kills the worker and starts a new one that replays the document up to that row and goes
+on after it, so one row fails alone and the others are judged as before. The worker's address
+space is capped at what it already uses plus the memory budget, so a row that would grow past it
+fails instead of the machine.
+
+Where ``fork`` is unavailable (or ``isolate`` is off), rows run in this process under the same
+profiling timer, without the backstop.
 """
 
 from __future__ import annotations
@@ -35,9 +40,15 @@ ProgressCallback = Callable[[str, int, int], None]
 class Budget:
     """What one row may use."""
 
-    seconds: float = 4.0  # wall-clock time for one row, replays of earlier rows not counted
+    seconds: float = 4.0  # CPU time one row may compute
     memory_mb: int = 2048  # address space the worker may add to what it already uses
     isolate: bool = True  # judge the rows in a worker process (when fork is available)
+
+    @property
+    def backstop_seconds(self) -> float:
+        """Wall-clock time after which the parent kills a row's worker: generous, so that only
+        a row stuck where the CPU timer cannot reach is stopped this way, even on a busy machine."""
+        return 5 * self.seconds + 30
 
     def __post_init__(self):
         if not (self.seconds > 0):
@@ -50,7 +61,7 @@ DEFAULT = Budget()
 
 
 class RowTimeout(Exception):
-    """Raised in-process by the alarm when a row overruns its budget."""
+    """Raised by the CPU timer when a row has computed for its whole budget."""
 
 
 def timed_out(row: RowVerdict | dict, budget: Budget, what: str) -> RowVerdict:
@@ -99,12 +110,12 @@ def _one_worker(factory, text, source, budget, done, skip, header, total, progre
         while True:
             timeout = None
             if current is not None and current not in done:
-                timeout = max(0.0, budget.seconds - (time.monotonic() - started))
+                timeout = max(0.0, budget.backstop_seconds - (time.monotonic() - started))
             message = reader.next(timeout)
             if message is _TIMEOUT:
                 seconds = time.monotonic() - started
-                what = (f"timed out: stopped after {seconds:.1f} s, over the row budget of "
-                        f"{budget.seconds:g} s (raise it with --row-seconds)")
+                what = (f"timed out: stopped after {seconds:.0f} s of wall-clock time without an answer "
+                        f"(the row budget is {budget.seconds:g} CPU s; raise it with --row-seconds)")
                 done[current] = timed_out(header["rows"][current], budget, what)
                 skip[current] = what
                 _report(progress, done, total)
@@ -214,17 +225,21 @@ def _worker(factory, text, source, budget, fd, skip) -> None:
     try:
         _cap_memory(budget.memory_mb)
         verifier = factory()
+        timer = _CpuTimer(budget)
 
         def on_header(info: dict) -> None:
             _send(fd, ("header", info))
 
         def on_start(k: int) -> None:
             _send(fd, ("start", k))
+            timer.arm()
 
         def on_row(k: int, verdict: RowVerdict) -> None:
+            timer.disarm()
             _send(fd, ("row", k, verdict))
 
-        verifier.run(text, source, on_header=on_header, on_start=on_start, on_row=on_row, skip=skip)
+        with timer:
+            verifier.run(text, source, on_header=on_header, on_start=on_start, on_row=on_row, skip=skip)
     except BaseException as exc:  # the parent re-raises it; a DocumentError stays a clear error
         try:
             _send(fd, ("error", exc))
@@ -256,11 +271,44 @@ def _cap_memory(extra_mb: int) -> None:
 
 
 # -- without a worker --------------------------------------------------------------------------------
+class _CpuTimer:
+    """Raise RowTimeout in this thread once the current row has used its CPU budget."""
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.usable = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+        self.previous = None
+
+    def __enter__(self):
+        if self.usable:
+            self.previous = signal.signal(signal.SIGPROF, self._expired)
+        return self
+
+    def __exit__(self, *exc):
+        if self.usable:
+            self.disarm()
+            signal.signal(signal.SIGPROF, self.previous)
+        return False
+
+    def arm(self) -> None:
+        if self.usable:
+            signal.setitimer(signal.ITIMER_PROF, self.budget.seconds)
+
+    def disarm(self) -> None:
+        if self.usable:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+
+    def _expired(self, signum, frame):
+        self.disarm()
+        raise RowTimeout(f"timed out: stopped after {self.budget.seconds:g} CPU s, the row budget "
+                         "(raise it with --row-seconds)")
+
+
 def _in_process(factory, text, source, budget, progress) -> DocumentVerification:
     verifier = factory()
     total = [0]
     rows: dict[int, RowVerdict] = {}
-    alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    timer = _CpuTimer(budget)
 
     def on_header(info: dict) -> None:
         total[0] = len(info["rows"])
@@ -268,27 +316,16 @@ def _in_process(factory, text, source, budget, progress) -> DocumentVerification
             progress("rows", 0, total[0])
 
     def on_start(k: int) -> None:
-        if alarm:
-            signal.setitimer(signal.ITIMER_REAL, budget.seconds)
+        timer.arm()
 
     def on_row(k: int, verdict: RowVerdict) -> None:
-        if alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+        timer.disarm()
         rows[k] = verdict
         if progress is not None:
             progress("rows", len(rows), total[0])
 
-    def on_alarm(signum, frame):
-        raise RowTimeout(f"timed out: stopped after {budget.seconds:g} s, the row budget "
-                         "(raise it with --row-seconds)")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm) if alarm else None
-    try:
+    with timer:
         return verifier.run(text, source, on_header=on_header, on_start=on_start, on_row=on_row)
-    finally:
-        if alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
 
 
 __all__ = ["Budget", "DEFAULT", "RowTimeout", "run", "timed_out"]

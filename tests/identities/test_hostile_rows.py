@@ -77,7 +77,7 @@ def test_huge_numbers_are_refused_with_their_size_not_computed():
 
 
 def test_the_same_row_budget_runs_in_process_without_a_worker():
-    """Without fork (or with isolate=False) an overrunning row is stopped by an alarm instead."""
+    """Without fork (or with isolate=False) the same CPU timer stops an overrunning row in-process."""
     slow = SLOW
     doc = verify_document(display(BEFORE, slow, AFTER), budget=Budget(seconds=2.0, isolate=False))
     assert [r.verdict for r in doc.rows] == ["verified", "unverified", "verified"], [r.evidence for r in doc.rows]
