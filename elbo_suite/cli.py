@@ -19,6 +19,8 @@ from typing import Any, Sequence
 from .errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+# The renderers whose equation numbering `verify --renderer` can assume (identities/reader/numbering.py).
+RENDERER_CHOICES = ("mathjax-ams", "mathjax-all", "mathjax-none", "katex", "latex")
 
 
 def _write_json(target: str | None, payload: Any) -> None:
@@ -51,13 +53,16 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from elbo_suite.identities import embedded_derivation_path, verify_path
     from elbo_suite.identities.budget import Budget
 
-    from .console import progress, stdout
+    from .console import progress, stderr, stdout
 
     path = Path(args.path) if args.path else embedded_derivation_path()
     _require_writable_output("--json", args.json)  # before the work, not after it
     budget = Budget(seconds=args.row_seconds, memory_mb=args.row_memory_mb)
     with progress("verify", delay_seconds=2.0) as update:
-        doc = verify_path(path, budget=budget, progress=update, max_bytes=args.max_bytes)
+        doc = verify_path(path, renderer=args.renderer, budget=budget, progress=update,
+                          max_bytes=args.max_bytes)
+    for warning in doc.warnings:  # what the reader read past: never silent
+        stderr.print(f"elbo-suite: warning: {warning}", markup=False, soft_wrap=True)
 
     table = Table(title=f"Derivation steps of {path.name}", show_lines=False)
     table.add_column("eq.", justify="right")
@@ -66,7 +71,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     table.add_column("verdict")
     table.add_column("evidence", overflow="fold")
     for row in doc.rows:
-        number = "" if row.number is None else f"({row.number})"
+        number = row.label if row.label.startswith("(") or row.number is not None else ""
         style = VERDICT_STYLE.get(row.verdict, "")
         table.add_row(
             number,
@@ -81,6 +86,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         categories = _category_line(doc)
         if categories:
             stdout.print(categories)
+        stdout.print(f"read as: {doc.conventions}", markup=False)
     _write_json(args.json, doc.to_dict())
     counts = doc.counts()
     return EXIT_OK if counts.get("refuted", 0) == 0 and counts.get("unverified", 0) == 0 else EXIT_FAILED
@@ -123,7 +129,7 @@ GATE_OPTIONS = ("kl", "elbo", "iwae", "gradient", "diffusion")
 # Options that only mean something for a user's function given with --kl/--elbo/--iwae/--gradient.
 GATE_ONLY_OPTIONS = (
     "kl_convention", "covariance", "against", "particles", "noise", "estimator", "reduction", "returns",
-    "q_family", "objective", "same_as", "role", "prediction", "variance", "clip", "eta", "seed",
+    "q_family", "objective", "same_as", "role", "prediction", "variance", "clip", "eta", "cdf", "units", "seed",
 )
 
 
@@ -192,7 +198,7 @@ def _check_user_code(args: argparse.Namespace, specs: dict[str, str]) -> int:
         "iwae": {**estimate, "num_particles": args.particles},
         "gradient": {"objective": args.objective, "same_as": args.same_as},
         "diffusion": {"role": args.role, "prediction": args.prediction, "variance": args.variance, "clip": args.clip,
-                      "eta": args.eta, "seed": args.seed},
+                      "eta": args.eta, "cdf": args.cdf, "units": args.units, "seed": args.seed},
     }
     results = []
     for kind, spec in specs.items():
@@ -331,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("path", nargs="?", help="Markdown document (default: the embedded ELBO derivation)")
     verify.add_argument("--json", metavar="FILE", help="also write the per-row verdicts as JSON ('-' for stdout)")
+    verify.add_argument("--renderer", choices=sorted(RENDERER_CHOICES),
+                        help="equation numbering to read the document under (default: what the "
+                             "document configures, else MathJax with AMS numbering)")
     verify.add_argument("--row-seconds", type=_positive_float, default=4.0, metavar="S",
                         help="CPU seconds one row may compute; a row over it is 'unverified: timed out' (default 4)")
     verify.add_argument("--row-memory-mb", type=_memory_mb, default=2048, metavar="MB",
@@ -414,6 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--clip", type=float, metavar="R", help="for --diffusion: your step clips x0 to [-R, R] on its own")
     check.add_argument("--eta", type=float, help="for --diffusion: the DDIM eta to check (default 0, 0.6 and 1)")
+    check.add_argument(
+        "--cdf", choices=["exact", "tanh"], help="for --diffusion: the normal CDF of a discretized decoder (tanh: improved-diffusion's)"
+    )
+    check.add_argument(
+        "--units", choices=["nats", "bits_per_dim"], help="for --diffusion: a VLB term summed in nats or averaged in bits/dim"
+    )
     check.add_argument("--seed", type=int, help="seed of the gate's inputs (default 0)")
     check.set_defaults(run=_cmd_check)
 

@@ -10,6 +10,7 @@ as definitions and followed by the families in later rows.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import sympy as sp
@@ -22,8 +23,9 @@ from elbo_suite.identities.budget import run as budget_run
 from elbo_suite.identities.checks import DEFINITION, REFUTED, UNVERIFIED, VERIFIED, Outcome
 from elbo_suite.identities.errors import CannotParse, DocumentTooLarge
 from elbo_suite.identities.latex import nodes as n
-from elbo_suite.identities.latex.parser import parse_row
-from elbo_suite.identities.reader import DisplayRow, read_blocks, read_path
+from elbo_suite.identities.latex import parse_row
+from elbo_suite.identities.latex.macros import MacroTable
+from elbo_suite.identities.reader import DisplayRow, read_document, read_path
 from elbo_suite.identities.semantics.discrete import DiscreteFamily
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
 from elbo_suite.identities.semantics.evaluate import Context, render, var_key
@@ -43,9 +45,11 @@ def compose(a: str | None, b: str) -> str | None:
 
 
 class _Verifier:
-    def __init__(self):
+    def __init__(self, renderer: str | None = None):
+        self.renderer = renderer  # the numbering conventions to read the document under
         self.families = [LinearGaussianFamily(), DiscreteFamily()]
         self.gaussian_definitions: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}  # var -> (label, mean, var)
+        self.macros = MacroTable()  # the document's own definitions, expanded before parsing
         self.known = roles.Known()  # what the rows so far define (roles.py)
         self.index: int | None = None  # the row being judged, 0-based in the document
 
@@ -147,20 +151,23 @@ class _Verifier:
         return Outcome(REFUTED, f"counterexample: {cex}", [method, f"differs from {ref}", cex] + notes)
 
     # -- the document -------------------------------------------------------------------------
-    def run(self, text: str, source: str, *, on_header=None, on_start=None, on_row=None,
-            skip: dict[int, str] | None = None) -> DocumentVerification:
+    def run(self, text: str, source: str, renderer: str | None = None, *, on_header=None,
+            on_start=None, on_row=None, skip: dict[int, str] | None = None) -> DocumentVerification:
         """Judge every row in order. The hooks let budget.py watch each row (``on_start(k)``,
         ``on_row(k, verdict)``) and resume after a row it stopped (``skip``: row -> why)."""
-        doc = DocumentVerification(source)
-        blocks = read_blocks(text)
-        drows = [drow for block in blocks for drow in block.rows]
-        parsed = [_parse(drow.tex) for drow in drows]
+        read = read_document(text, renderer=renderer if renderer is not None else self.renderer)
+        self.macros = read.macros
+        doc = DocumentVerification(source, conventions=read.conventions.describe(),
+                                   warnings=list(read.warnings))
+        drows = read.rows
+        parsed = [_parse(drow.tex, self.macros) for drow in drows]
         # Names a later row defines ("where L_T = ...") are not refuted through before then.
         self.known.later = roles.prepass([p if isinstance(p, n.Row) else None for p in parsed])
         if on_header is not None:
-            on_header({"source": source, "rows": [_base(drow) for drow in drows]})
+            on_header({"source": source, "rows": [_base(drow) for drow in drows],
+                       "conventions": doc.conventions, "warnings": list(doc.warnings)})
         k = 0
-        for block in blocks:
+        for block in read.blocks:
             chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
             for drow in block.rows:
                 if skip and k in skip:
@@ -204,7 +211,7 @@ class _Verifier:
         base = _base(drow)
         label = base["label"]
         self.index = index
-        row = parsed if parsed is not None else _parse(drow.tex)
+        row = parsed if parsed is not None else _parse(drow.tex, self.macros)
         if isinstance(row, CannotParse):
             chain.clear()
             return RowVerdict(relation="", verdict=UNVERIFIED, evidence=str(row),
@@ -323,10 +330,10 @@ class _Verifier:
         return chain[index][3]
 
 
-def _parse(tex: str):
+def _parse(tex: str, macros: MacroTable | None = None):
     """The parsed row, or the CannotParse that says why not."""
     try:
-        return parse_row(tex)
+        return parse_row(tex, macros)
     except CannotParse as exc:
         return exc
     except RecursionError:
@@ -335,7 +342,7 @@ def _parse(tex: str):
 
 def _base(drow: DisplayRow) -> dict:
     """The fields of a row's verdict that say which row it is."""
-    label = f"({drow.number})" if drow.number is not None else f"block {drow.block}, row {drow.row}"
+    label = drow.label
     return dict(number=drow.number, block=drow.block, row=drow.row, latex=drow.raw,
                 tex=drow.tex, line=drow.line, label=label)
 
@@ -376,21 +383,22 @@ def _affine(expr: n.Node, eps_name: str, eps: sp.Symbol) -> sp.Expr:
 MAX_BYTES = 1_048_576
 
 
-def verify_document(text: str, *, source: str = "<text>", budget: Budget = budget.DEFAULT,
-                    progress: ProgressCallback | None = None,
+def verify_document(text: str, *, source: str = "<text>", renderer: str | None = None,
+                    budget: Budget = budget.DEFAULT, progress: ProgressCallback | None = None,
                     max_bytes: int | None = MAX_BYTES) -> DocumentVerification:
-    """Verdicts for every displayed row of a Markdown+LaTeX document, each row judged within
-    ``budget`` (time and memory; see budget.py). ``progress(description, done, total)`` is called
-    as rows finish."""
+    """Verdicts for every displayed row of a Markdown+LaTeX document. ``renderer``: the numbering
+    conventions to read it under, a key of reader.RENDERERS (by default what the document says);
+    each row is judged within ``budget`` (CPU time and memory; see budget.py);
+    ``progress(description, done, total)`` is called as rows finish."""
     size = len(text.encode("utf-8"))
     if max_bytes is not None and size > max_bytes:
         raise DocumentTooLarge(f"document {source} is {size:,} bytes, over the limit of {max_bytes:,} "
                                "bytes (expected a smaller document; raise the limit with --max-bytes)")
-    return budget_run(_Verifier, text, source, budget, progress)
+    return budget_run(functools.partial(_Verifier, renderer=renderer), text, source, budget, progress)
 
 
-def verify_path(path: str | Path, *, budget: Budget = budget.DEFAULT,
+def verify_path(path: str | Path, *, renderer: str | None = None, budget: Budget = budget.DEFAULT,
                 progress: ProgressCallback | None = None,
                 max_bytes: int | None = MAX_BYTES) -> DocumentVerification:
-    return verify_document(read_path(path), source=str(path), budget=budget, progress=progress,
-                           max_bytes=max_bytes)
+    return verify_document(read_path(path), source=str(path), renderer=renderer, budget=budget,
+                           progress=progress, max_bytes=max_bytes)

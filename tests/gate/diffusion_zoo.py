@@ -102,6 +102,35 @@ def ddpm_step_learned_range(x_t, t, t_prev, model_output, noise, alphas_cumprod)
     return mean + (t_prev >= 0).reshape(-1, 1, 1, 1) * torch.exp(0.5 * log_var) * noise
 
 
+def _phi(x):  # the tanh approximation of the standard normal CDF the codebases use
+    return 0.5 * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3))))
+
+
+def discretized_gaussian_log_likelihood(x, *, means, log_scales, cdf=_phi):
+    centered = x - means
+    inv_stdv = torch.exp(-log_scales)
+    cdf_plus = cdf(inv_stdv * (centered + 1.0 / 255.0))
+    cdf_min = cdf(inv_stdv * (centered - 1.0 / 255.0))
+    log_cdf_plus = torch.log(cdf_plus.clamp(min=1e-12))
+    log_one_minus_cdf_min = torch.log((1.0 - cdf_min).clamp(min=1e-12))
+    log_cdf_delta = torch.log((cdf_plus - cdf_min).clamp(min=1e-12))
+    return torch.where(x < -0.999, log_cdf_plus, torch.where(x > 0.999, log_one_minus_cdf_min, log_cdf_delta))
+
+
+def discretized_gaussian_log_likelihood_exact(x, means, log_scales):
+    return discretized_gaussian_log_likelihood(x, means=means, log_scales=log_scales, cdf=torch.special.ndtr)
+
+
+def vlb_term(x_start, x_t, t, model_mean, model_log_variance, posterior_mean_coef1, posterior_mean_coef2,
+             posterior_log_variance_clipped):
+    """L_t in nats, summed over dimensions; the discretized decoder at t = 0."""
+    true_mean = _rows(posterior_mean_coef1, t, x_t) * x_start + _rows(posterior_mean_coef2, t, x_t) * x_t
+    kl = normal_kl(true_mean, _rows(posterior_log_variance_clipped, t, x_t), model_mean, model_log_variance)
+    nll = -discretized_gaussian_log_likelihood_exact(x_start, model_mean, 0.5 * model_log_variance)
+    per_element = torch.where((t == 0).reshape(-1, 1, 1, 1), nll, kl)
+    return per_element.sum(dim=(1, 2, 3))
+
+
 # =============================================================================================
 # Correct: an improved/guided-diffusion-style class (float64 numpy tables, model-calling methods)
 # =============================================================================================
@@ -182,6 +211,14 @@ class GaussianDiffusion:
         nonzero_mask = (t != 0).to(x.dtype).view(-1, *([1] * (x.dim() - 1)))
         return {"sample": out["mean"] + nonzero_mask * torch.exp(0.5 * out["log_variance"]) * noise,
                 "pred_xstart": out["pred_xstart"]}
+
+    def _vb_terms_bpd(self, model, x_start, x_t, t, clip_denoised=True, model_kwargs=None):
+        true_mean, _, true_log_variance_clipped = self.q_posterior_mean_variance(x_start, x_t, t)
+        out = self.p_mean_variance(model, x_t, t, clip_denoised=clip_denoised, model_kwargs=model_kwargs)
+        kl = normal_kl(true_mean, true_log_variance_clipped, out["mean"], out["log_variance"]).mean(dim=(1, 2, 3)) / np.log(2.0)
+        nll = -discretized_gaussian_log_likelihood(x_start, means=out["mean"], log_scales=0.5 * out["log_variance"])
+        nll = nll.mean(dim=(1, 2, 3)) / np.log(2.0)
+        return {"output": torch.where(t == 0, nll, kl), "pred_xstart": out["pred_xstart"]}
 
     def ddim_sample(self, model, x, t, clip_denoised=True, denoised_fn=None, model_kwargs=None, eta=0.0):
         out = self.p_mean_variance(model, x, t, clip_denoised=clip_denoised, model_kwargs=model_kwargs)
@@ -359,6 +396,27 @@ def q_posterior_unclipped_log_variance(x_start, x_t, t, posterior_mean_coef1, po
     return mean, variance, torch.log(variance)
 
 
-class DiffusionFloat32Tables(GaussianDiffusion):
-    """Casts its tables to float32 after building them in float64 — and the sampler then computes
-    the posterior variance in float32 from ᾱ: correct, within float32 rounding."""
+def vlb_term_kl_swapped(x_start, x_t, t, model_mean, model_log_variance, posterior_mean_coef1, posterior_mean_coef2,
+                       posterior_log_variance_clipped):
+    """KL(p ‖ q) where KL(q ‖ p) belongs."""
+    true_mean = _rows(posterior_mean_coef1, t, x_t) * x_start + _rows(posterior_mean_coef2, t, x_t) * x_t
+    kl = normal_kl(model_mean, model_log_variance, true_mean, _rows(posterior_log_variance_clipped, t, x_t))
+    nll = -discretized_gaussian_log_likelihood_exact(x_start, model_mean, 0.5 * model_log_variance)
+    return torch.where((t == 0).reshape(-1, 1, 1, 1), nll, kl).sum(dim=(1, 2, 3))
+
+
+def vlb_term_continuous_decoder(x_start, x_t, t, model_mean, model_log_variance, posterior_mean_coef1,
+                                posterior_mean_coef2, posterior_log_variance_clipped):
+    """A Gaussian density at t = 0 where the discretized decoder's bin mass belongs."""
+    true_mean = _rows(posterior_mean_coef1, t, x_t) * x_start + _rows(posterior_mean_coef2, t, x_t) * x_t
+    kl = normal_kl(true_mean, _rows(posterior_log_variance_clipped, t, x_t), model_mean, model_log_variance)
+    nll = 0.5 * (math.log(2 * math.pi) + model_log_variance + (x_start - model_mean) ** 2 / model_log_variance.exp())
+    return torch.where((t == 0).reshape(-1, 1, 1, 1), nll, kl).sum(dim=(1, 2, 3))
+
+
+def discretized_gaussian_log_likelihood_wide_bins(x, *, means, log_scales):
+    """Bins of half-width 1/127.5 (the level spacing) instead of 1/255."""
+    inv_stdv = torch.exp(-log_scales)
+    plus = torch.special.ndtr(inv_stdv * (x - means + 1.0 / 127.5))
+    minus = torch.special.ndtr(inv_stdv * (x - means - 1.0 / 127.5))
+    return torch.where(x < -0.999, torch.log(plus), torch.where(x > 0.999, torch.log(1 - minus), torch.log(plus - minus)))

@@ -29,15 +29,19 @@ CORRECT = [
     pytest.param(zoo.predict_v, {}, id="predict_v"),
     pytest.param(zoo.predict_start_from_v, {}, id="predict_start_from_v"),
     pytest.param(zoo.normal_kl, {}, id="normal_kl"),
+    pytest.param(zoo.discretized_gaussian_log_likelihood, {"cdf": "tanh"}, id="discretized LL(tanh Φ, keyword-only)"),
+    pytest.param(zoo.discretized_gaussian_log_likelihood_exact, {}, id="discretized LL(exact Φ)"),
+    pytest.param(zoo.vlb_term, {}, id="vlb_term(nats, model mean and log-variance given)"),
     pytest.param(zoo.p_sample, {}, id="p_sample(Ho et al. Algorithm 2)"),
     pytest.param(zoo.ddpm_step, {}, id="ddpm_step(strided, clip flag)"),
     pytest.param(zoo.ddpm_step_learned_range, {"variance": "learned_range"}, id="ddpm_step(learned_range)"),
     pytest.param(zoo.ddim_step, {}, id="ddim_step(eta 0, 0.6, 1)"),
-    pytest.param(zoo.GaussianDiffusion(betas=zoo.cosine_betas(1000)), {}, id="GaussianDiffusion(cosine, fixed_small)"),
-    pytest.param(zoo.GaussianDiffusion(betas=LINEAR, model_var_type=zoo.VarType.FIXED_LARGE), {},
+    pytest.param(zoo.GaussianDiffusion(betas=zoo.cosine_betas(1000)), {"cdf": "tanh"}, id="GaussianDiffusion(cosine, fixed_small)"),
+    pytest.param(zoo.GaussianDiffusion(betas=LINEAR, model_var_type=zoo.VarType.FIXED_LARGE), {"cdf": "tanh"},
                  id="GaussianDiffusion(linear, fixed_large)"),
     pytest.param(zoo.GaussianDiffusion(betas=zoo.cosine_betas(100), model_var_type=zoo.VarType.LEARNED_RANGE,
-                                       model_mean_type=zoo.MeanType.START_X), {}, id="GaussianDiffusion(T=100, x0, learned_range)"),
+                                       model_mean_type=zoo.MeanType.START_X), {"cdf": "tanh"},
+                 id="GaussianDiffusion(T=100, x0, learned_range)"),
     pytest.param(zoo.GaussianDiffusion(betas=LINEAR).q_sample, {}, id="bound method q_sample"),
     pytest.param(zoo.Float32Diffusion(), {}, id="Float32Diffusion(float32 tables)"),
 ]
@@ -79,6 +83,11 @@ BUGS = [
     Bug("noise added at the step to the data", zoo.ddpm_step_noise_at_last_step, "DDPM step x_{t'}", "→ data",
         {"variance": "fixed_large"}),
     Bug("normal_kl reads log-variances as log-stds", zoo.normal_kl_logvar_as_logstd, "normal_kl"),
+    Bug("VLB term with KL(p‖q) for KL(q‖p)", zoo.vlb_term_kl_swapped, "VLB term L_t (nats)", "t=1"),
+    Bug("VLB decoder as a Gaussian density, not the discretized bin mass", zoo.vlb_term_continuous_decoder,
+        "VLB term L_t (nats)", "at t=0 [linear, T=1000]"),
+    Bug("discretized likelihood with bins twice too wide", zoo.discretized_gaussian_log_likelihood_wide_bins,
+        "discretized Gaussian log-likelihood"),
     Bug("posterior log-variance unclipped at t = 0", zoo.q_posterior_unclipped_log_variance,
         "posterior log-variance at t=0 (a finite clip ≤ log β̃_1)", "actual -inf"),
 ]
@@ -103,6 +112,16 @@ def test_failure_message_names_claim_timestep_schedule_and_error():
     assert "values wrong, at step t=" in result.message
     # Strided chains fail, the full chain (β read at t is right there) passes.
     assert "[linear, T=1000]" not in result.message.split("values wrong, at ")[1]
+
+
+def test_a_convention_mismatch_says_which_convention_matches():
+    """improved-diffusion's tanh approximation of Φ is a convention, not a bug: the failure says so."""
+    result = check_diffusion(zoo.discretized_gaussian_log_likelihood)
+    assert not result.passed and "matches the tanh Φ: pass cdf='tanh'" in result.message
+    bpd = check_diffusion(zoo.GaussianDiffusion(betas=LINEAR)._vb_terms_bpd)
+    assert not bpd.passed and bpd.details["conventions"]["units"] == "bits_per_dim"
+    assert "pass those if that is what you intend" in bpd.message and "cdf='tanh'" in bpd.message
+    assert check_diffusion(zoo.GaussianDiffusion(betas=LINEAR)._vb_terms_bpd, cdf="tanh").passed
 
 
 def test_same_result_twice():

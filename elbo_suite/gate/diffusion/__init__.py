@@ -1,5 +1,6 @@
-"""Correctness gate for users' diffusion code: q_sample, the posterior, normal_kl, the ε/x₀/v
-conversions, and one DDPM or DDIM reverse step, checked in float64 against the exact formulas.
+"""Correctness gate for users' diffusion code: q_sample, the posterior, normal_kl, the discretized
+Gaussian log-likelihood, the per-t VLB term, the ε/x₀/v conversions, and one DDPM or DDIM reverse
+step, checked in float64 against the exact formulas.
 
     check_diffusion(target, **options) -> GateResult
     assert_diffusion_correct(target, **options) -> GateResult   (AssertionError on failure)
@@ -10,7 +11,7 @@ Contract.
   your own class). An object is checked method by method: every method whose name the gate knows
   (`q_sample`, `add_noise`, `q_posterior_mean_variance`, `q_posterior`, `_predict_xstart_from_eps`,
   `predict_start_from_noise`, `predict_v`, `get_velocity`, `predict_start_from_v`, `p_mean_variance`,
-  `p_sample`, `ddim_sample`, `step`, ...; see `roles.ROLES`).
+  `p_sample`, `ddim_sample`, `_vb_terms_bpd`, `step`, ...; see `roles.ROLES`).
 - What a function computes (its role) comes from its name, or from role=. Its parameters are
   filled BY NAME from the vocabulary codebases share (x_start / original_samples, x_t / sample,
   t / timesteps / timestep, noise / eps, model_output, pred_xstart, v, xprev, mean1 / logvar1 /
@@ -42,17 +43,26 @@ Contract.
   draw torch.randn_like(x) once from the global RNG. No noise at the step to the data. DDIM runs at
   η = 0, 0.6 and 1 when the function takes eta. A clip flag (clip_denoised, clip_sample) is run
   both ways; clip=r states that a function clips x̂₀ to [−r, r] on its own.
+- Likelihoods: data on the 256 levels of [−1, 1]; the discretized decoder uses the exact Φ, or
+  cdf="tanh" for improved-diffusion's approximation. A VLB term returns one value per row: the
+  posterior KL, or −log p(x₀|x₁) at t = 0 (the decoder's variance there is improved DDPM's clipped
+  one, β̃_1), summed over dimensions in nats (units="nats", the default) or averaged and divided by
+  ln 2 (units="bits_per_dim", the default for a name containing "bpd"). It takes either a `model`
+  (its p(x_{t−1}|x_t) follows the prediction/variance conventions) or model_mean and
+  model_log_variance.
 
 Claims (each an exact comparison in float64; see `outcomes` for the tolerance): q_sample; q(x_t|x₀)
 mean, variance, log-variance; posterior mean, variance β̃_t, log-variance (exact for t ≥ 1; at
 t = 0, where β̃_0 = 0, any finite clip at or below log β̃_1); x̂₀ from ε, ε̂ from x̂₀, v, x̂₀ from v,
-ε̂ from v, x̂₀ from x_{t−1}; normal_kl and normal_kl(p‖p) = 0; the reverse step's sample, x̂₀, mean,
+ε̂ from v, x̂₀ from x_{t−1}; normal_kl and normal_kl(p‖p) = 0; the discretized Gaussian
+log-likelihood; the VLB term L_t; the reverse step's sample, x̂₀, mean,
 variance and log-variance (the last two away from the step to the data, where codebases differ).
 The tolerance follows from the precision of the schedule tables: each exact value carries a
 first-order bound on the rounding error of computing it in that precision (float32 for diffusers
 and lucidrains, float64 otherwise), and an element passes when its error is within 4 times that
 bound. A failure names the claim, the timestep (or step t → t'), the schedule, the element, the
-expected and actual values and the error, and lists every wrong timestep.
+expected and actual values and the error, lists every wrong timestep, and says when the output
+matches another convention instead (cdf, units).
 
 Bad input raises `GateInputError` (one line): a target that is neither a function nor an object
 with known methods, a parameter the gate cannot fill, a wrong output type, dtype or shape, a

@@ -21,7 +21,8 @@ from elbo_suite.gate.errors import GateInputError
 
 MEANINGS = (
     R.X_START, R.X_T, R.NOISE, R.EPS, R.V, R.X_PREV, R.T, R.T_PREV, R.MODEL_OUTPUT, R.MODEL, R.STEP_NOISE,
-    R.GENERATOR, R.ETA, R.CLIP, R.EPS_FROM_CLIPPED, R.MEAN1, R.LOGVAR1, R.MEAN2, R.LOGVAR2,
+    R.GENERATOR, R.ETA, R.CLIP, R.EPS_FROM_CLIPPED, R.MEAN1, R.LOGVAR1, R.MEAN2, R.LOGVAR2, R.MEANS, R.LOG_SCALES,
+    R.MODEL_MEAN, R.MODEL_LOG_VARIANCE,
 )
 
 
@@ -88,6 +89,8 @@ def bind(fn: Callable[..., Any], role: Role, what: str, aliases: Mapping[str, st
             f"(betas, alphas_cumprod, ...); or map them with arguments={{'{unknown[0]}': '<meaning>'}}"
         )
     missing = [m for m in role.required if m not in parameters.values()]
+    if role.kind == "vlb" and not (R.MODEL in parameters.values() or {R.MODEL_MEAN, R.MODEL_LOG_VARIANCE} <= set(parameters.values())):
+        missing.append("model (or model_mean and model_log_variance)")
     if missing and not (R.MODEL in parameters.values() and set(missing) <= {R.MODEL_OUTPUT}):
         raise GateInputError(
             f"{what}: takes no parameter for {', '.join(missing)} (as {role.name} it was expected to take "
@@ -121,6 +124,7 @@ def _describe(value: Any) -> str:
 
 # -- outputs ------------------------------------------------------------------------------------------
 OUTPUT_KEYS = {
+    "vlb": ("output", "vb", "vlb", "loss", "kl", "nll"),
     "sample": ("sample", "prev_sample", "x_prev", "pred_img", "img", "x_t_prev"),
     "pred_x_start": ("pred_xstart", "pred_original_sample", "x_start", "pred_x0", "x0"),
     "mean": ("mean", "posterior_mean", "model_mean"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -14,7 +15,10 @@ from elbo_suite.gate.diffusion import roles as R
 from elbo_suite.gate.diffusion.approx import FLOAT64_UNIT, UNIT_ROUNDOFF
 from elbo_suite.gate.diffusion.calling import Binding, bind
 from elbo_suite.gate.diffusion.cases import make_inputs
-from elbo_suite.gate.diffusion.evaluate import Call, Comparison, Conventions, evaluate_normal_kl, evaluate_step, evaluate_timewise
+from elbo_suite.gate.diffusion.evaluate import (
+    Call, Comparison, Conventions, evaluate_elementwise, evaluate_step, evaluate_timewise, evaluate_vlb,
+)
+from elbo_suite.gate.diffusion.likelihood import CDFS, UNITS
 from elbo_suite.gate.diffusion.formulas import PREDICTIONS, VARIANCES, Schedule
 from elbo_suite.gate.diffusion.outcomes import SAFETY, group_outcomes
 from elbo_suite.gate.diffusion.schedules import Chain, consecutive_chain, gate_chains, probe_timesteps, spaced_timesteps, strided_chain
@@ -22,7 +26,7 @@ from elbo_suite.gate.errors import GateInputError
 from elbo_suite.gate.result import GateResult
 from elbo_suite.gate.threads import single_threaded
 
-EVALUATORS = {"timewise": evaluate_timewise, "elementwise": evaluate_normal_kl, "step": evaluate_step}
+EVALUATORS = {"timewise": evaluate_timewise, "elementwise": evaluate_elementwise, "step": evaluate_step, "vlb": evaluate_vlb}
 
 
 def check_diffusion(
@@ -35,6 +39,8 @@ def check_diffusion(
     clip: float | None = None,
     eps_from_clipped: bool | None = None,
     eta: float | None = None,
+    cdf: str | None = None,
+    units: str | None = None,
     arguments: Mapping[str, str] | None = None,
     seed: int = 0,
     safety: float = SAFETY,
@@ -47,7 +53,7 @@ def check_diffusion(
         raise GateInputError(f"seed: expected a non-negative int, got {seed!r}")
     if not (isinstance(safety, (int, float)) and safety >= 1):
         raise GateInputError(f"safety: expected a number ≥ 1 (the factor on the rounding bound), got {safety!r}")
-    conventions = resolve_conventions(prediction, variance, clip, eps_from_clipped, eta)
+    conventions = resolve_conventions(prediction, variance, clip, eps_from_clipped, eta, cdf, units)
     with single_threaded():
         if not is_function(target):
             if role is not None or arguments is not None or betas is not None:
@@ -55,10 +61,13 @@ def check_diffusion(
                     f"role/arguments/betas: only for a single function; {type(target).__name__} is checked "
                     "method by method with its own schedule"
                 )
-            return check_object(target, conventions, seed=seed, safety=safety, explicit=_explicit(prediction, variance, clip, eps_from_clipped))
+            return check_object(target, conventions, seed=seed, safety=safety,
+                                explicit=_explicit(prediction, variance, clip, eps_from_clipped, units))
         fn_role = resolve_role(target, role)
         what = f"your function {_name(target)!r}"
         binding = bind(target, fn_role, what, arguments)
+        if units is None:
+            conventions = replace(conventions, units=default_units(_name(target)))
         schedule_betas, unit, final = function_schedule(target, betas, fn_role, binding, what)
         chains = function_chains(fn_role, binding, schedule_betas)
         comparisons = run_function(target, what, fn_role, binding, chains, unit, final, schedule_betas is None, conventions, seed)
@@ -71,8 +80,14 @@ def check_diffusion(
     )
 
 
+def default_units(name: str) -> str:
+    """improved-diffusion's `_vb_terms_bpd` reports bits per dimension; otherwise nats."""
+    return "bits_per_dim" if "bpd" in name.lower() else "nats"
+
+
 def resolve_conventions(prediction: str | None, variance: str | None, clip: float | None,
-                        eps_from_clipped: bool | None, eta: float | None) -> Conventions:
+                        eps_from_clipped: bool | None, eta: float | None, cdf: str | None = None,
+                        units: str | None = None) -> Conventions:
     if prediction is not None and prediction not in PREDICTIONS:
         aliases = {"eps": "epsilon", "x0": "sample", "x_start": "sample", "v": "v_prediction"}
         if prediction not in aliases:
@@ -84,8 +99,14 @@ def resolve_conventions(prediction: str | None, variance: str | None, clip: floa
         raise GateInputError(f"clip: expected a positive number r (x̂₀ clipped to [−r, r]) or None, got {clip!r}")
     if eta is not None and (isinstance(eta, bool) or not isinstance(eta, (int, float)) or not 0 <= eta <= 1):
         raise GateInputError(f"eta: expected a number in [0, 1], got {eta!r}")
+    if cdf is not None and cdf not in CDFS:
+        raise GateInputError(f"cdf: expected one of {CDFS}, got {cdf!r}")
+    if units is not None and units not in UNITS:
+        raise GateInputError(f"units: expected one of {UNITS}, got {units!r}")
     defaults = Conventions()
     return Conventions(
+        cdf=cdf or defaults.cdf,
+        units=units or defaults.units,
         prediction=prediction or defaults.prediction,
         variance=variance or defaults.variance,
         clip_range=None if clip is None else float(clip),
@@ -94,14 +115,15 @@ def resolve_conventions(prediction: str | None, variance: str | None, clip: floa
     )
 
 
-def _explicit(prediction: Any, variance: Any, clip: Any, eps_from_clipped: Any) -> set[str]:
-    names = {"prediction": prediction, "variance": variance, "clip": clip, "eps_from_clipped": eps_from_clipped}
+def _explicit(prediction: Any, variance: Any, clip: Any, eps_from_clipped: Any, units: Any) -> set[str]:
+    names = {"prediction": prediction, "variance": variance, "clip": clip, "eps_from_clipped": eps_from_clipped,
+             "units": units}
     return {k for k, v in names.items() if v is not None}
 
 
 def _conventions_dict(c: Conventions) -> dict[str, Any]:
     return {"prediction": c.prediction, "variance": c.variance, "clip": c.clip_range,
-            "eps_from_clipped": c.eps_from_clipped, "etas": list(c.etas)}
+            "eps_from_clipped": c.eps_from_clipped, "etas": list(c.etas), "cdf": c.cdf, "units": c.units}
 
 
 def _name(fn: Any) -> str:

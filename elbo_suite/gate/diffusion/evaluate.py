@@ -13,7 +13,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+import math
+
 from elbo_suite.gate.diffusion import formulas as F
+from elbo_suite.gate.diffusion import likelihood as L
 from elbo_suite.gate.diffusion import roles as R
 from elbo_suite.gate.diffusion.approx import Approx, data
 from elbo_suite.gate.diffusion.calling import Binding, call, read_outputs, require_tensor
@@ -33,6 +36,8 @@ class Conventions:
     # step calls a model (it re-derives ε̂ from p_mean_variance's x̂₀), else from the model output.
     eps_from_clipped: bool | None = None
     etas: tuple[float, ...] = (0.0, 0.6, 1.0)  # DDIM η values tried when the function takes `eta`
+    cdf: str = "exact"  # Φ of the discretized decoder: exact, or improved-diffusion's tanh approximation
+    units: str = "nats"  # a VLB term summed over dimensions in nats, or bits_per_dim (mean / ln 2)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class Comparison:
     expected: Approx
     where: list[str]  # per row: "t=1" or "step t=856 → 713"
     rows: Tensor | None = None  # (B,) bool: rows this claim covers (None: all)
+    hint: str = ""  # said after a failure: e.g. which other convention the output matches
 
 
 @dataclass
@@ -181,6 +187,40 @@ _ROLE_TITLES = {
 }
 
 
+# -- elementwise roles: normal_kl and the discretized Gaussian log-likelihood ----------------------
+def evaluate_elementwise(call_: Call, role: R.Role, inputs: Inputs) -> None:
+    if role.name == "normal_kl":
+        evaluate_normal_kl(call_, role, inputs)
+    else:
+        evaluate_discretized(call_, role, inputs)
+
+
+def evaluate_discretized(call_: Call, role: R.Role, inputs: Inputs) -> None:
+    x = on_grid(inputs.x_start)
+    g = torch.Generator().manual_seed(call_.seed)
+    log_scales = torch.empty_like(x).uniform_(math.log(0.003), math.log(0.03), generator=g)
+    means = x + 0.7 * torch.exp(log_scales) * torch.randn(x.shape, generator=g, dtype=torch.float64)
+    value = call(call_.fn, call_.binding, {R.X_START: x, R.MEANS: means, R.LOG_SCALES: log_scales}, call_.what)
+    actual = require_tensor(read_outputs(value, ("log_likelihood",), call_.what)["log_likelihood"], "output", x, call_.what)
+    cdf = call_.conventions.cdf
+    expected = L.discretized_gaussian_log_likelihood(x, means, log_scales, cdf)
+    other = "tanh" if cdf == "exact" else "exact"
+    hint = _matches(actual, L.discretized_gaussian_log_likelihood(x, means, log_scales, other),
+                    f"your output matches the {other} Φ: pass cdf={other!r} if that is what you intend")
+    where = [f"row {i}" for i in range(x.shape[0])]
+    call_.comparisons.append(Comparison("discretized Gaussian log-likelihood", actual, expected, where, hint=hint))
+
+
+def on_grid(x: Tensor) -> Tensor:
+    """x snapped to the 256 levels of [−1, 1] (2/255 apart), edges included."""
+    return torch.round((x.clamp(-1, 1) + 1) * 127.5) / 127.5 - 1
+
+
+def _matches(actual: Tensor, alternative: Approx, hint: str, safety: float = 4.0) -> str:
+    close = (actual - alternative.value).abs() <= safety * alternative.error + 4 * 2.0**-53 * alternative.value.abs()
+    return hint if bool(close.all()) else ""
+
+
 # -- normal_kl ------------------------------------------------------------------------------------
 def evaluate_normal_kl(call_: Call, role: R.Role, inputs: Inputs) -> None:
     mean1, logvar1, mean2, logvar2 = inputs.gaussians
@@ -259,6 +299,75 @@ def evaluate_step(call_: Call, role: R.Role, inputs: Inputs) -> None:
                     call_.comparisons.append(
                         Comparison(f"{label} {names[key]}", actual, _broadcast(expected[key], inputs.x_t), where, rows)
                     )
+
+
+def evaluate_vlb(call_: Call, role: R.Role, inputs: Inputs) -> None:
+    """The per-t VLB term on data on the 256-level grid: from the model's own p(x_{t−1}|x_t) when the
+    function calls a model, or from the model mean and log-variance the gate hands it."""
+    conv = call_.conventions
+    schedule = call_.schedule
+    x0 = on_grid(inputs.x_start)
+    ab = schedule.at(inputs.t)
+    x_t = F.q_sample(data(ab.value).view_rows(4), data(x0), data(inputs.noise)).value
+    step = Step.of(schedule, inputs.t, inputs.t_prev, 4)
+    final = step.final.expand_as(x0)
+    meanings = call_.binding.meanings()
+    where = _where("timewise", inputs)
+    units = conv.units
+    claim = f"VLB term L_t ({'bits/dim' if units == 'bits_per_dim' else 'nats'})"
+    like = torch.empty(x0.shape[0], dtype=torch.float64)
+    if R.MODEL in meanings:
+        output = network_output(conv.prediction, inputs, ab.value)
+        var_values, model_output = None, output
+        if conv.variance in ("learned_range", "learned"):
+            var_values = inputs.var_values
+            model_output = torch.cat([output, var_values], dim=1)
+        vv = data(var_values) if var_values is not None else None
+        clip_flags = [False, True] if R.CLIP in meanings else [None]
+        for clip_flag in clip_flags:
+            clip_range = conv.clip_range if clip_flag is None else (1.0 if clip_flag else None)
+            ref = F.ddpm_step(step, conv.prediction, conv.variance, data(x_t), data(output), vv,
+                              data(torch.zeros_like(x0)), clip_range)
+            decoder = L.decoder_log_variance(conv.variance, schedule, inputs.t, vv, 4)
+            log_variance = _where_approx(final, _broadcast(decoder, x0), _broadcast(ref.log_variance, x0))
+            expected = L.vlb_term(step, data(x0), data(x_t), ref.mean, log_variance, conv.cdf, units)
+            values = {**_values(call_, inputs, slice(None)), R.X_START: x0, R.X_T: x_t, R.MODEL: _ProbeModel(model_output)}
+            if clip_flag is not None:
+                values[R.CLIP] = clip_flag
+            value = call(call_.fn, call_.binding, values, call_.what)
+            actual = require_tensor(read_outputs(value, ("vlb",), call_.what)["vlb"], "output", like, call_.what)
+            label = claim + ("" if clip_flag is None else (" (clipped)" if clip_flag else " (unclipped)"))
+            hint = _vlb_hint(actual, step, x0, x_t, ref.mean, log_variance, conv)
+            call_.comparisons.append(Comparison(label, actual, expected, where, hint=hint))
+        return
+    small = step.posterior_variance.log()
+    decoder = L.decoder_log_variance("fixed_small", schedule, inputs.t, None, 4)
+    true_log_variance = torch.where(final, _broadcast(decoder, x0).value, _broadcast(small, x0).value)
+    model_log_variance = true_log_variance + 0.5 * inputs.var_values
+    model_mean = step.posterior_mean(data(x0), data(x_t)).value + 0.5 * torch.exp(0.5 * true_log_variance) * inputs.output_noise / 0.3
+    values = {**_values(call_, inputs, slice(None)), R.X_START: x0, R.X_T: x_t, R.MODEL_MEAN: model_mean,
+              R.MODEL_LOG_VARIANCE: model_log_variance}
+    value = call(call_.fn, call_.binding, values, call_.what)
+    actual = require_tensor(read_outputs(value, ("vlb",), call_.what)["vlb"], "output", like, call_.what)
+    expected = L.vlb_term(step, data(x0), data(x_t), data(model_mean), data(model_log_variance), conv.cdf, units)
+    hint = _vlb_hint(actual, step, x0, x_t, data(model_mean), data(model_log_variance), conv)
+    call_.comparisons.append(Comparison(claim, actual, expected, where, hint=hint))
+
+
+def _vlb_hint(actual: Tensor, step: Step, x0: Tensor, x_t: Tensor, mean: Approx, log_variance: Approx, conv: Conventions) -> str:
+    for cdf in L.CDFS:
+        for units in L.UNITS:
+            if (cdf, units) == (conv.cdf, conv.units):
+                continue
+            alternative = L.vlb_term(step, data(x0), data(x_t), mean, log_variance, cdf, units)
+            hint = _matches(actual, alternative, f"your output matches cdf={cdf!r}, units={units!r}: pass those if that is what you intend")
+            if hint:
+                return hint
+    return ""
+
+
+def _where_approx(mask: Tensor, a: Approx, b: Approx) -> Approx:
+    return Approx(torch.where(mask, a.value, b.value), torch.where(mask, a.error, b.error), min(a.unit, b.unit))
 
 
 def _step_label(role: R.Role, clip_flag: bool | None, eps_flag: bool | None, eta: float | None) -> str:

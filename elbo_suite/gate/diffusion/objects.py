@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from dataclasses import replace
 import inspect
 from typing import Any
 
@@ -91,7 +92,8 @@ def object_conventions(obj: Any, base: Conventions, explicit: set[str]) -> tuple
     objective = getattr(obj, "objective", None)
     if isinstance(objective, str) and mean_type is None and config is None:
         found["prediction"] = {"pred_noise": "epsilon", "pred_x0": "sample", "pred_v": "v_prediction"}.get(objective, "epsilon")
-    names = {"prediction": "prediction", "variance": "variance", "clip_range": "clip", "eps_from_clipped": "eps_from_clipped"}
+    names = {"prediction": "prediction", "variance": "variance", "clip_range": "clip", "eps_from_clipped": "eps_from_clipped",
+             "units": "units"}
     merged = {field: value for field, value in found.items() if names[field] not in explicit}
     return Conventions(**{**base.__dict__, **merged}), skip
 
@@ -149,7 +151,7 @@ def scheduler_chains(obj: Any, betas: Tensor) -> tuple[list[tuple[Chain, Any]], 
 
 
 def check_object(obj: Any, base: Conventions, *, seed: int, safety: float, explicit: set[str]) -> GateResult:
-    from elbo_suite.gate.diffusion.check import run_function
+    from elbo_suite.gate.diffusion.check import default_units, run_function
 
     kind = type(obj).__name__
     methods = known_methods(obj)
@@ -169,10 +171,11 @@ def check_object(obj: Any, base: Conventions, *, seed: int, safety: float, expli
     for role_name, (name, method) in methods.items():
         role = R.ROLES[role_name]
         what = f"{kind}.{name}"
-        if role.kind == "step" and skip_steps:
+        if role.kind in ("step", "vlb") and skip_steps:
             not_checked.append(f"{name}: {'; '.join(skip_steps)}")
             continue
         binding = bind(method, role, what)
+        method_conventions = conventions if "units" in explicit else replace(conventions, units=default_units(name))
         if role.kind == "step" and not binding.meanings() & {R.MODEL, R.MODEL_OUTPUT}:
             not_checked.append(f"{name}: takes neither a model nor a model output (it calls the object's own network)")
             continue
@@ -184,8 +187,8 @@ def check_object(obj: Any, base: Conventions, *, seed: int, safety: float, expli
         for index, (chain, instance) in enumerate(runs):
             bound = getattr(instance, name)
             for label, c in run_function(bound, what, role, binding, [chain], schedule.alpha_bar.unit,
-                                         schedule.final_alpha_bar, False, conventions, seed * 31 + index):
-                comparisons.append((label, type(c)(f"{name}: {c.claim}", c.actual, c.expected, c.where, c.rows)))
+                                         schedule.final_alpha_bar, False, method_conventions, seed * 31 + index):
+                comparisons.append((label, replace(c, claim=f"{name}: {c.claim}")))
         checked.append(name)
     if not comparisons:
         raise GateInputError(f"{kind}: none of its methods could be checked: {'; '.join(not_checked)}")

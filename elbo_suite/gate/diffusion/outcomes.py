@@ -66,6 +66,9 @@ def claim_outcome(claim: str, items: list[tuple[str, Comparison]], safety: float
             f"{claim}: expected {expected_v:.10g}, actual {actual_v:.10g} at {where}; |error| {error_v:.3g}{rel} "
             f"> tolerance {tolerance_v:.3g}; {failures} of {count} values wrong, at {listed}; {size}"
         )
+        hints = {c.hint for _, c in items if c.hint}
+        if len(hints) == 1:
+            message += f" ({hints.pop()})"
         return ClaimOutcome(claim, False, error_v if error_v == error_v else float("inf"), tolerance_v, count, EXACT, message)
     message = (
         f"{claim}: {count} values within tolerance (largest |error| {error_v:.3g} at {c.where[index[0]]} [{chain}], "

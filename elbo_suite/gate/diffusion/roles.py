@@ -19,6 +19,7 @@ T, T_PREV = "t", "t_prev"
 MODEL_OUTPUT, MODEL = "model_output", "model"
 STEP_NOISE, GENERATOR, ETA, CLIP, EPS_FROM_CLIPPED = "step_noise", "generator", "eta", "clip", "eps_from_clipped"
 MEAN1, LOGVAR1, MEAN2, LOGVAR2 = "mean1", "logvar1", "mean2", "logvar2"
+MEANS, LOG_SCALES, MODEL_MEAN, MODEL_LOG_VARIANCE = "means", "log_scales", "model_mean", "model_log_variance"
 
 _X_START_NAMES = ("x_start", "x0", "x_0", "x_zero", "original_samples", "original_sample", "clean", "x_clean")
 _X_T_NAMES = ("x_t", "xt", "x", "sample", "samples", "x_noisy", "noisy_samples", "z_t", "img", "latents")
@@ -88,6 +89,19 @@ ROLES: dict[str, Role] = {
              {**_names(MEAN1, ("mean1", "mu1", "mean_1", "mu_1", "m1")), **_names(LOGVAR1, ("logvar1", "log_var1", "logvar_1", "lv1")),
               **_names(MEAN2, ("mean2", "mu2", "mean_2", "mu_2", "m2")), **_names(LOGVAR2, ("logvar2", "log_var2", "logvar_2", "lv2"))},
              (MEAN1, LOGVAR1, MEAN2, LOGVAR2), "elementwise"),
+        Role("discretized_gaussian_log_likelihood",
+             "log P(x) of 256 levels in [−1, 1] under N(means, e^{2 log_scales}), bins ±1/255",
+             ("discretized_gaussian_log_likelihood", "discretized_gaussian_loglik", "discretized_gaussian_ll"),
+             {**_names(X_START, ("x", "x_start", "x0", "inputs", "images")), **_names(MEANS, ("means", "mean", "mu")),
+              **_names(LOG_SCALES, ("log_scales", "log_scale", "log_std", "log_stds"))},
+             (X_START, MEANS, LOG_SCALES), "elementwise"),
+        Role("vlb_term", "L_t = KL(q(x_{t−1}|x_t,x₀) ‖ p(x_{t−1}|x_t)), L_0 = −log p(x₀|x_1) (discretized), per row",
+             ("_vb_terms_bpd", "vb_terms_bpd", "vlb_term", "vb_term", "vlb_terms", "loss_vlb", "vlb_loss_term"),
+             {**_names(MODEL, ("model", "denoise_fn", "net")), **_names(X_START, _X_START_NAMES), **_names(X_T, _X_T_NAMES),
+              **_names(T, _T_NAMES), **_names(CLIP, _CLIP_NAMES),
+              **_names(MODEL_MEAN, ("model_mean", "p_mean", "pred_mean", "mean")),
+              **_names(MODEL_LOG_VARIANCE, ("model_log_variance", "p_log_variance", "model_logvar", "log_variance", "logvar"))},
+             (X_START, X_T, T), "vlb"),
         Role("p_mean_variance", "p(x_{t−1}|x_t) = N(μ̃_t(x̂₀, x_t), σ_t²), x̂₀ from the model output",
              ("p_mean_variance",),
              {**_names(MODEL, ("model", "denoise_fn", "net")), **_names(X_T, _X_T_NAMES), **_names(T, _T_NAMES),
