@@ -1,4 +1,4 @@
-"""Negative controls written in other authors' notation (\mid for the conditional bar, \bar for
+r"""Negative controls written in other authors' notation (\mid for the conditional bar, \bar for
 the cumulative schedule): each wrong row must be refuted, and its corrected twin must not be."""
 
 from identities_testkit import display
