@@ -95,7 +95,8 @@ class Known:
 
     bound: dict[tuple, str] = field(default_factory=dict)  # head -> label of the defining row
     laws: dict[str, str] = field(default_factory=dict)  # random variable -> label giving its law
-    random: set[str] = field(default_factory=set)  # variables that appear in densities
+    random: set[str] = field(default_factory=set)  # variables that appear in densities or clauses
+    random_names: set[str] = field(default_factory=set)  # their letters: x_0 makes x_t random too
     values: dict[tuple, tuple[n.Node, n.Node]] = field(default_factory=dict)  # head -> (as written, value)
     later: dict[tuple, int] = field(default_factory=dict)  # head -> first row (0-based) binding it
 
@@ -103,15 +104,24 @@ class Known:
         return head is not None and head in self.bound
 
     def observe(self, row: n.Row) -> None:
-        """Note the random variables of a parsed row (the arguments of its densities)."""
+        """Note the random variables of a parsed row: the arguments of its densities and the
+        variables its clauses sample ('where z_t ~ N(0, I)')."""
+        found: list[n.Node] = []
         for node in walk(row.parts):
             if isinstance(node, n.Density):
-                for v in node.variables + node.given:
-                    for x in walk(v):
-                        if isinstance(x, n.Var):
-                            self.random.add(_var_key(x))
+                found += [x for v in node.variables + node.given for x in walk(v) if isinstance(x, n.Var)]
             if isinstance(node, n.Normal) and node.variable is not None:
-                self.random.add(_var_key(node.variable))
+                found.append(node.variable)
+        for clause in row.clauses:
+            found += [x for x in walk(clause.variable) if isinstance(x, n.Var)]
+        for x in found:
+            if isinstance(x, n.Var) and x.name not in {"I", "cdot"}:
+                self.random.add(_var_key(x))
+                self.random_names.add(x.name)
+
+    def is_random(self, node: n.Node) -> bool:
+        return isinstance(node, n.Var) and node.sample is None and (
+            _var_key(node) in self.random or node.name in self.random_names or node.name in _NOISE_NAMES)
 
     def record(self, role: Role, row: n.Row, label: str) -> None:
         if role.kind != DEFINITION:
@@ -191,7 +201,7 @@ def role_of(row: n.Row, known: Known, hint: str = "") -> Role:
     head = head_of(left)
     if head is None:
         return Role(CLAIM)
-    if isinstance(left, n.Var) and (_var_key(left) in known.random or _mentions_noise(right, row)):
+    if isinstance(left, n.Var) and (known.is_random(left) or _mentions_noise(right, row)):
         if _var_key(left) in known.laws:
             return Role(CLAIM)
         return Role(DEFINITION, (head,), 1, f"a sampling statement: gives {render(left)} its law")
@@ -321,30 +331,43 @@ SCHEDULE_NAMES = {"alpha", "beta", "gamma", "sigma", "lambda", "SNR"}
 COUNT_NAMES = {"L", "K", "N", "M", "T", "S", "D", "n", "k", "m"}
 
 
+# A name bound this many rows after its use is a forward reference ("where L_T = ..."); bound
+# much later, it is a new definition of a name the rows before used freely.
+FORWARD_ROWS = 6
+
+
 def refutation_blockers(nodes, known: Known, row_index: int | None = None) -> list[str]:
     """Why a counterexample to a claim between these expressions would not be a real error: it
-    would have to give a value to a quantity the document defines elsewhere, to a constant or
-    objective it never defines, to a random variable, or to two schedule symbols the field
-    relates. Empty when a counterexample is a refutation."""
+    would have to give a value to a quantity the document defines a few rows on, to a constant or
+    objective it never defines, to random variables the two sides do not share (a relation in
+    law, which a point value does not test), or to two schedule symbols the field relates. Empty
+    when a counterexample is a refutation."""
     reasons: list[str] = []
     bounds = {render(x.upper) for node in nodes for x in walk(node)
               if isinstance(x, n.BigOp) and x.upper is not None}
     schedule: set[tuple] = set()
-    for node in nodes:
+    randoms = [set() for _ in nodes]
+    for side, node in enumerate(nodes):
         for x in _free_names(node):
             head = head_of(x)
-            key = _var_key(x) if isinstance(x, n.Var) else render(x)
             if head in known.bound:
                 continue
-            if head in known.later and (row_index is None or known.later[head] > row_index):
-                reasons.append(f"{render(x)} is defined only by a later row")
-            elif isinstance(x, n.Var) and x.sample is None and (key in known.random or x.name in _NOISE_NAMES):
-                reasons.append(f"{render(x)} is a random variable: the row states a relation between "
-                               "random quantities, which a point value does not test")
+            if known.is_random(x):
+                randoms[side].add(render(x))
+            elif head in known.later and (row_index is None or
+                                          0 < known.later[head] - row_index <= FORWARD_ROWS):
+                reasons.append(f"{render(x)} is defined by a row further on")
             elif _opaque(x) and render(x) not in bounds:
                 reasons.append(f"{render(x)} is a quantity the document does not define in display math")
             if isinstance(x, n.Var) and x.name in SCHEDULE_NAMES:
                 schedule.add((x.name, tuple(getattr(x, "marks", ())), render(x.index) if x.index else ""))
+    # The same random variables on both sides: an identity for every value they take, which a
+    # point tests. Different ones, or one side a bare random variable: a relation in law.
+    bare = any(isinstance(node, n.Var) and render(node) in randoms[k] for k, node in enumerate(nodes))
+    if randoms and (bare or any(r != randoms[0] for r in randoms[1:])):
+        names = sorted(set().union(*randoms))
+        reasons.append(f"{', '.join(names)} {'is a random variable' if len(names) == 1 else 'are random variables'}: "
+                       "the row relates random quantities in law, which a point value does not test")
     related = _related_schedule(schedule)
     if related:
         a, b = related

@@ -230,7 +230,9 @@ class _Verifier:
                               category=category_of(outcome), **base, **extra)
 
         if role.kind == roles.DISPLAY:
+            # it claims nothing, but the rows that continue it ("&= ...") start from it
             chain.clear()
+            chain.append((self.known.substitute(row.parts[0]), None, VERIFIED, f"the expression of {label}"))
             return finish(Outcome(DEFINITION, role.reason))
         if row.parts[0] is not None and isinstance(row.parts[0], n.Density) and \
                 isinstance(row.parts[1], n.Normal) and len(row.parts) == 2 and relation in {"=", ":="}:
@@ -250,6 +252,9 @@ class _Verifier:
             self.known.record(role, row, label)
             claims = list(zip(row.relations[role.first_claim:], row.parts[role.first_claim + 1:]))
             if not claims:
+                if role.binds and len(row.parts) == 2:  # "&= ..." rows below continue from the value
+                    chain.append((self.known.substitute(row.parts[role.first_claim]), None, VERIFIED,
+                                  f"the value {label} binds"))
                 return finish(Outcome(DEFINITION, "definition: " + role.reason))
             # The relations after the binding one claim something about the bound value.
             chain.append((self.known.substitute(row.parts[role.first_claim]), None, VERIFIED,
