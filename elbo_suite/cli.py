@@ -152,6 +152,7 @@ def _check_default_models(args: argparse.Namespace) -> int:
     from elbo_suite.estimators.checks import run_default_checks
 
     from .console import progress, stdout
+    from .numbers import number, with_error
 
     with progress("check") as update:
         results = run_default_checks(progress=update)
@@ -164,8 +165,8 @@ def _check_default_models(args: argparse.Namespace) -> int:
         table.add_row(
             r.claim,
             r.model,
-            f"{r.estimate:.6g} ± {r.stderr:.2g}",
-            f"{r.exact:.6g}",
+            with_error(r.estimate, r.stderr),
+            number(r.exact, 6),
             f"{r.alpha:.0e}",
             str(r.n),
             verdict,
@@ -251,14 +252,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report import check_report, write_report
 
     path = Path(args.path)
+    if args.check and args.force:
+        raise UsageError("--force: has no effect with --check (which writes nothing)")
     if not args.check:
         _require_writable_report(path)  # before minutes of checks and sweeps, not after
     with progress("report") as update:
         if args.check:
             current, message = check_report(path, progress=update)
         else:
-            write_report(path, progress=update)
-            current, message = True, f"wrote {path}"
+            current, message = True, write_report(path, progress=update, force=args.force)
     stdout.print(message, markup=False)
     return EXIT_OK if current else EXIT_FAILED
 
@@ -450,12 +452,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="regenerate REPORT.md (derivation, Monte Carlo checks, estimator comparison)",
         description=(
             "Regenerate REPORT.md and its figures from the code. Everything but the timing "
-            "section is deterministic. With --check, write nothing and exit 1 when the file is "
-            "not what the code would produce now (timings ignored)."
+            "section reads the same on every machine; a report that already reads as the code "
+            "produces it is kept as it is (--force rewrites its timings). With --check, write "
+            "nothing and exit 1 when the file is not what the code would produce now (timings "
+            "ignored)."
         ),
     )
     report.add_argument("--check", action="store_true", help="exit 1 if REPORT.md is out of date")
     report.add_argument("--path", default="REPORT.md", help="report file (default REPORT.md; figures go beside it)")
+    report.add_argument("--force", action="store_true", help="rewrite REPORT.md even if only its timings change")
     report.set_defaults(run=_cmd_report)
     return parser
 

@@ -74,3 +74,27 @@ def test_command_runs(workdir, command):
     # `verify` on the shipped derivation exits 1 because the derivation has refuted steps.
     expected = 1 if words[1] == "verify" else 0
     assert proc.returncode == expected, proc.stdout + proc.stderr
+
+
+def _outputs(command: str) -> list[str]:
+    words = shlex.split(command)
+    return [value for flag, value in zip(words, words[1:]) if flag in ("--json", "--out") and value != "-"]
+
+
+def test_every_file_the_examples_write_is_ignored_by_git():
+    """Running the README's commands leaves `git status` clean: what they write is in .gitignore."""
+    outputs = [path for command in COMMANDS for path in _outputs(command)]
+    assert {"bench-output", "bench.json", "gate.json", "rows.json"} <= set(outputs)
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: .gitignore cannot be asked")
+    for path in outputs:
+        probe = path if "." in Path(path).name else f"{path}/a-plot.png"  # a folder: a file inside it
+        proc = subprocess.run(["git", "check-ignore", "-q", "--no-index", probe], cwd=ROOT)
+        assert proc.returncode == 0, f"{path} is written by a README example but not in .gitignore"
+
+
+def test_readme_says_which_example_exits_1_and_what_ci_runs_first():
+    assert "exits 1 by design" in README
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.index("elbo-suite report --check") < ci.index("python -m pytest")
+    assert "runs `elbo-suite report --check` first" in README
