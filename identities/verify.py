@@ -167,8 +167,13 @@ class _Verifier:
             on_header({"source": source, "rows": [_base(drow) for drow in drows],
                        "conventions": doc.conventions, "warnings": list(doc.warnings)})
         k = 0
+        chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
         for block in read.blocks:
-            chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
+            # A block that opens with '= ...' right after another (no prose between) continues it.
+            first = parsed[k] if block.rows else None
+            if not (isinstance(first, n.Row) and first.parts and first.parts[0] is None
+                    and not block.rows[0].prose.strip()):
+                chain = []
             for drow in block.rows:
                 if skip and k in skip:
                     chain.clear()
@@ -267,6 +272,8 @@ class _Verifier:
             return finish(outcome, step_from_previous=step_info, anchor=anchor_info)
         if row.parts[0] is None:
             if not chain:
+                # Nothing to judge it against; the rows that continue it start from its expression.
+                chain.append((self.known.substitute(row.parts[-1]), None, VERIFIED, f"the expression of {label}"))
                 return finish(Outcome(UNVERIFIED, "a continuation row with no previous row to continue"))
         else:
             chain.clear()

@@ -167,3 +167,16 @@ def test_a_name_defined_much_later_is_a_free_parameter_before():
     filler = [r"1+1=2"] * 10
     rows = verify_document(display(r"(a+1)^2 = a^2 + 1", *filler, r"a = 3")).rows
     assert rows[0].verdict == "refuted", rows[0].evidence
+
+
+def test_a_block_that_opens_with_a_relation_continues_the_block_just_before_it():
+    text = "$$\n(a+1)^2 = (a+1)(a+1)\n$$\n\n$$\n= a^2+2a+1\n$$\n\n$$\n= a^2+1\n$$\n"
+    rows = verify_document(text).rows
+    assert [r.verdict for r in rows] == ["verified", "verified", "refuted"], [r.evidence for r in rows]
+
+
+def test_prose_between_blocks_ends_the_chain():
+    text = "$$\n(a+1)^2 = (a+1)(a+1)\n$$\n\nso that\n\n$$\n= a^2+2a+1\n$$\n\n$$\n= a^2+2a+1\n$$\n"
+    rows = verify_document(text).rows
+    assert rows[1].verdict == "unverified" and "no previous row" in rows[1].evidence
+    assert rows[2].verdict == "verified", rows[2].evidence  # continues the row before it
