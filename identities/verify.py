@@ -33,6 +33,10 @@ _COMPOSE = {("=", "="): "=", ("=", ">="): ">=", (">=", "="): ">=", (">=", ">="):
             ("=", "<="): "<=", ("<=", "="): "<=", ("<=", "<="): "<="}
 
 
+# Logical connectives between statements (latex/nodes.Row.relations): not relations between values.
+CONNECTIVES = {"⇒", "⇐", "⇔", "∴", "∵"}
+
+
 def compose(a: str | None, b: str) -> str | None:
     if a is None:
         return b
@@ -197,6 +201,13 @@ class _Verifier:
         if role.kind == roles.DISPLAY:
             chain.clear()
             return finish(Outcome(DEFINITION, role.reason))
+        connectives = [r for r in row.relations if r in CONNECTIVES]
+        if connectives:
+            # 'A ⇒ B': A is a hypothesis and B holds under it; neither is a claim on its own
+            chain.clear()
+            return finish(Outcome(UNVERIFIED, f"statements joined by '{connectives[0]}': the premise is a "
+                                  "hypothesis the model families do not follow, so no step is judged alone",
+                                  category="outside the model families"))
         if row.parts[0] is not None and isinstance(row.parts[0], n.Density) and \
                 isinstance(row.parts[1], n.Normal) and len(row.parts) == 2 and relation in {"=", ":="}:
             chain.clear()
