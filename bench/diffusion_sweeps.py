@@ -57,6 +57,7 @@ from elbo_suite.estimators.diffusion.gradient_variance import (
 from elbo_suite.estimators.diffusion.loss_aware_sampler import warmed_up_sampler
 from elbo_suite.estimators.gradients.statistics import variance_with_standard_error
 from elbo_suite.estimators.models import GaussianDiffusion, LinearGaussianReverse, make_schedule, vlb_terms
+from elbo_suite.numbers import number
 
 Progress = Callable[[str, int, int], None]
 
@@ -185,14 +186,14 @@ def _vlb_claims(rows: list[list[object]]) -> list[Claim]:
         steps = sorted({T for schedule, _, T in variance if schedule == schedule_name})
         uniform = [variance[(schedule_name, "uniform t", T)] for T in steps]
         claims.append(Claim(f"{schedule_name}: the uniform-t estimate T·ℓ_t gets noisier as T grows",
-                            f"exact variance {uniform[0]:.3g} at T = {steps[0]} → {uniform[-1]:.3g} at T = {steps[-1]}",
+                            f"exact variance {number(uniform[0], 3)} at T = {steps[0]} → {number(uniform[-1], 3)} at T = {steps[-1]}",
                             all(b > a for a, b in zip(uniform, uniform[1:]))))
         best = [variance[(schedule_name, "importance t (√E[ℓ²], exact)", T)] for T in steps]
         aware = [variance[(schedule_name, "loss-aware importance t", T)] for T in steps]
         claims.append(Claim(f"{schedule_name}: p_t ∝ √E[ℓ_t²] is the lowest-variance single-t sampler, and the "
                             "loss-aware history comes close to it",
-                            f"at T = {steps[-1]}: uniform / optimal = {uniform[-1] / best[-1]:.3g}, loss-aware / "
-                            f"optimal = {aware[-1] / best[-1]:.3g} (exact)",
+                            f"at T = {steps[-1]}: uniform / optimal = {number(uniform[-1] / best[-1], 3)}, loss-aware / "
+                            f"optimal = {number(aware[-1] / best[-1], 3)} (exact)",
                             all(b <= min(u, a) * (1 + 1e-12) for b, u, a in zip(best, uniform, aware))))
     return claims
 
