@@ -6,6 +6,7 @@ rows) on fixed seeds. Bit-for-bit determinism under perturbed arithmetic is test
 (it builds every registered section, this one included)."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,33 @@ def test_the_section_opens_with_its_counts_and_is_registered(quick):
         assert f"(figs/{name})" in built.body and f"(figs/{name})" in markdown_section(sweeps, "figs")
     assert "wall time" in built.timings and "wall time" not in built.body
     assert any(getattr(builder, "__name__", "") == "diffusion_section" for builder in SECTIONS)
+
+
+def test_elbo_suite_report_writes_the_section_with_its_figures(quick, monkeypatch, tmp_path):
+    """`elbo-suite report --path` with the diffusion section as its only section (the quick run's
+    results reused: their own tests are above), into a temporary folder, never the tracked REPORT.md."""
+    import shutil
+
+    import elbo_suite.bench.diffusion_report as diffusion_report
+    import elbo_suite.estimators.diffusion.checks as diffusion_checks
+    import elbo_suite.report as report
+    from elbo_suite.cli import main
+
+    sweeps, checks, quick_figures = quick
+
+    def cached_sweeps(quick, out_dir: Path, progress=None):
+        for f in sweeps.figures:
+            shutil.copy(quick_figures / f.name, Path(out_dir) / f.name)
+        return sweeps
+
+    build = report.build_report
+    monkeypatch.setattr(report, "build_report", lambda figures_dir, progress=None: build(
+        figures_dir, progress, quick=True, sections=[diffusion_report.diffusion_section]))
+    monkeypatch.setattr(diffusion_checks, "run_diffusion_checks", lambda progress=None, **options: checks)
+    monkeypatch.setattr(diffusion_report, "run_diffusion_sweeps", cached_sweeps)
+    target = tmp_path / "REPORT.md"
+    assert main(["report", "--path", str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    assert f"## 1. {TITLE}" in text and "ELBO is tight" in text
+    for f in sweeps.figures:
+        assert f"(report-figures/{f.name})" in text and (tmp_path / "report-figures" / f.name).is_file()
