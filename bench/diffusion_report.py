@@ -70,10 +70,11 @@ def section(checks: Sequence[CheckResult], sweeps: DiffusionBenchResults, image_
                  for c in sweeps.claims if not c.holds]
     tight = [r for r in checks if r.claim == TIGHTNESS]
     if tight and all(r.passed for r in tight):
+        diffusions = len(tight) // 2
+        where = f"on each of the {diffusions} diffusions checked" if diffusions > 1 else "on the diffusion checked"
         findings.append(Finding(
             f"✅ At the true reverse the ELBO is tight: the closed forms equal log p_θ(x₀) to 1e-10 and every "
-            "single-draw joint log-ratio equals it to rounding (zero variance), on each of the "
-            f"{len(tight) // 2} diffusion{'s' if len(tight) > 2 else ''} checked."))
+            f"single-draw joint log-ratio equals it to rounding (zero variance), {where}."))
     best = [c for c in sweeps.claims if "lowest-variance" in c.statement and c.holds]
     findings += [Finding(f"✅ {c.statement}: {c.evidence}.") for c in best[-1:]]
     body = "\n".join([_checks_markdown(checks), _sweeps_markdown(sweeps, image_prefix)])
@@ -155,8 +156,9 @@ def _unbiasedness_table(checks: Sequence[CheckResult]) -> str:
     return "**Unbiasedness of each estimator: z per model**\n\n" + table(
         ["estimator", *[cell(m) for m in models]], grid,
         "What to look at: every z is a few units at most; a biased estimator (the negative controls in "
-        "tests/diffusion: uniform t without its factor T, stratified weights T/K when K ∤ T, β̃_t without its "
-        "/(1 − ᾱ_t), β_t for β̃_t) is rejected by many standard errors.")
+        "tests/diffusion: uniform t without its factor T, importance t without its 1/p_t, stratified weights T/K "
+        "when K ∤ T, the antithetic pair weighted T each, the unweighted ε loss read as the ELBO, β̃_t without "
+        "its /(1 − ᾱ_t), β_t for β̃_t) is rejected by many standard errors.")
 
 
 # ---- benchmarks -------------------------------------------------------------------------------------
