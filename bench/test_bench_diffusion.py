@@ -8,7 +8,20 @@ the work per call in extra_info, so throughput can be read off the JSON.
 import pytest
 import torch
 
-from elbo_suite.estimators.diffusion import EveryTimestep, UniformTimestep, joint_elbo, sampled_elbo
+from elbo_suite.estimators.diffusion import (
+    EveryTimestep,
+    StratifiedTimestep,
+    UniformTimestep,
+    joint_elbo,
+    sampled_elbo,
+)
+from elbo_suite.estimators.diffusion.estimate_moments import estimate_central_moments, vlb_term_cumulants
+from elbo_suite.estimators.diffusion.gradient_variance import (
+    denoiser_from_reverse,
+    gradient_moments,
+    per_draw_gradients,
+)
+from elbo_suite.estimators.diffusion.loss_aware_sampler import warmed_up_sampler
 from elbo_suite.estimators.models import (
     GaussianDiffusion,
     LinearGaussianReverse,
@@ -78,3 +91,50 @@ def test_chain_posterior_kl_in_linear_time(benchmark, one_thread, setting):
     process, reverse, x0 = setting
     benchmark.pedantic(lambda: chain_posterior_kl(process, reverse, x0), rounds=5, iterations=1, warmup_rounds=1)
     _record(benchmark, "KL(q(x_1:T|x0) ‖ p(x_1:T|x0)) by tridiagonal factorisation", BATCH)
+
+
+def test_loss_aware_importance_t_elbo_estimates(benchmark, one_thread, setting):
+    process, reverse, x0 = setting
+    sampler = warmed_up_sampler(process, reverse, x0, torch.Generator().manual_seed(1))
+    n = 2**14
+    benchmark.pedantic(lambda: sampled_elbo(process, reverse, x0, sampler=sampler,
+                                            generator=torch.Generator().manual_seed(0), num_samples=n),
+                       rounds=5, iterations=1, warmup_rounds=1)
+    _record(benchmark, "loss-aware importance-t ELBO estimates (after warm-up)", n * BATCH)
+
+
+def test_stratified_t_elbo_estimates(benchmark, one_thread, setting):
+    process, reverse, x0 = setting
+    n = 2**12
+    benchmark.pedantic(lambda: sampled_elbo(process, reverse, x0, sampler=StratifiedTimestep(T, 4),
+                                            generator=torch.Generator().manual_seed(0), num_samples=n),
+                       rounds=5, iterations=1, warmup_rounds=1)
+    _record(benchmark, "stratified-t ELBO estimates (K = 4 per-step terms each)", n * BATCH)
+
+
+def test_exact_estimator_moments(benchmark, one_thread, setting):
+    process, reverse, x0 = setting
+    cumulants = vlb_term_cumulants(process, reverse, x0)
+    benchmark.pedantic(lambda: estimate_central_moments(UniformTimestep(T), cumulants), rounds=5, iterations=1,
+                       warmup_rounds=1)
+    _record(benchmark, "exact variance and fourth moment of the uniform-t estimate", BATCH)
+
+
+def test_per_draw_training_gradients(benchmark, one_thread, setting):
+    process, reverse, _ = setting
+    denoiser = denoiser_from_reverse(process, reverse, "eps")
+    generator = torch.Generator().manual_seed(0)
+    n = 2**16
+    t = torch.randint(1, T + 1, (n,), generator=generator)
+    x0 = process.sample_data(n, generator)
+    eps = torch.randn(n, DATA, generator=generator, dtype=torch.float64)
+    benchmark.pedantic(lambda: per_draw_gradients(process, denoiser, t, x0, eps), rounds=5, iterations=1,
+                       warmup_rounds=1)
+    _record(benchmark, "per-draw ε-loss gradients of a linear denoiser", n)
+
+
+def test_exact_gradient_moments(benchmark, one_thread, setting):
+    process, reverse, _ = setting
+    denoiser = denoiser_from_reverse(process, reverse, "x0")
+    benchmark.pedantic(lambda: gradient_moments(process, denoiser), rounds=10, iterations=1, warmup_rounds=1)
+    _record(benchmark, "exact per-t gradient mean and variance (all T steps)", T)
