@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import UsageError
+from .gate_flags import positive_int
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 # The renderers whose equation numbering `verify --renderer` can assume (identities/reader/numbering.py).
@@ -300,16 +301,6 @@ def _require_writable_report(path: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 # argument parsing
 # ----------------------------------------------------------------------------------------------
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -321,7 +312,7 @@ def _positive_float(text: str) -> float:
 
 
 def _memory_mb(text: str) -> int:
-    value = _positive_int(text)
+    value = positive_int(text)
     if value < 64:
         raise argparse.ArgumentTypeError(f"expected at least 64 (MB), got {value}")
     return value
@@ -364,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="CPU seconds one row may compute; a row over it is 'unverified: timed out' (default 4)")
     verify.add_argument("--row-memory-mb", type=_memory_mb, default=2048, metavar="MB",
                         help="memory one row may add; a row over it is 'unverified: timed out' (default 2048)")
-    verify.add_argument("--max-bytes", type=_positive_int, default=1_048_576, metavar="N",
+    verify.add_argument("--max-bytes", type=positive_int, default=1_048_576, metavar="N",
                         help="refuse a document larger than this, before any work (default 1048576, 1 MiB)")
     verify.set_defaults(run=_cmd_verify)
 
