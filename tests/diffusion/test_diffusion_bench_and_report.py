@@ -79,3 +79,14 @@ def test_elbo_suite_report_writes_the_section_with_its_figures(quick, monkeypatc
     assert f"## 1. {TITLE}" in text and "ELBO is tight" in text
     for f in sweeps.figures:
         assert f"(report-figures/{f.name})" in text and (tmp_path / "report-figures" / f.name).is_file()
+
+
+def test_the_exact_vlb_claims_hold_at_the_reports_full_size(tmp_path):
+    """The report runs the full sweep, the tests the quick one: the exact claims (no sampling) are
+    held at the full sweep's T values too, where a claim over more T values can fail."""
+    import dataclasses
+
+    from elbo_suite.bench.diffusion_sweeps import FULL, vlb_variance_sweep
+
+    _, _, claims, _ = vlb_variance_sweep(dataclasses.replace(FULL, empirical_steps=()), tmp_path, None)
+    assert len(claims) == 4 and all(claim.holds for claim in claims), [c for c in claims if not c.holds]
