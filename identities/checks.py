@@ -34,6 +34,7 @@ class Outcome:
     verdict: str
     evidence: str  # one line
     details: list[str] = field(default_factory=list)
+    weaker: str = ""  # for a refuted step: the weaker claim that holds (in expectation, ...)
 
 
 def _fmt_point(point: dict, used: set) -> str:

@@ -20,6 +20,7 @@ from elbo_suite.identities.errors import CannotParse
 from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.latex.parser import parse_row
 from elbo_suite.identities.reader import DisplayRow, read_blocks, read_path
+from elbo_suite.identities.semantics.chain.document import ChainDocument
 from elbo_suite.identities.semantics.discrete import DiscreteFamily
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
 from elbo_suite.identities.semantics.evaluate import Context, render, var_key
@@ -29,7 +30,8 @@ from elbo_suite.identities.semantics.symbols import doc_symbol
 from elbo_suite.identities.verdict import DocumentVerification, RowVerdict
 
 _COMPOSE = {("=", "="): "=", ("=", ">="): ">=", (">=", "="): ">=", (">=", ">="): ">=",
-            ("=", "<="): "<=", ("<=", "="): "<=", ("<=", "<="): "<="}
+            ("=", "<="): "<=", ("<=", "="): "<=", ("<=", "<="): "<=",
+            ("=", "∝"): "∝", ("∝", "="): "∝", ("∝", "∝"): "∝", ("=", "~"): "~"}
 
 
 def compose(a: str | None, b: str) -> str | None:
@@ -42,9 +44,14 @@ class _Verifier:
     def __init__(self):
         self.families = [LinearGaussianFamily(), DiscreteFamily()]
         self.gaussian_definitions: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}  # var -> (label, mean, var)
+        self.document = ChainDocument()  # indexed chains: definitions, schedule algebra, chain family
+        self.subject: n.Node | None = None  # the expression the current chain of rows starts from
+        self.label = ""
 
     # -- a relation between two expressions ---------------------------------------------------
     def judge(self, left: n.Node, rel: str, right: n.Node) -> Outcome:
+        if self.document.applies(left, right, self.subject):
+            return self.document.judge(left, rel, right, self.subject, self.label)
         if rel == "=":
             return checks.combine(checks.check_equal(self.families, left, right), "=")
         if rel in {">=", "<="}:
@@ -143,15 +150,26 @@ class _Verifier:
     # -- the document -------------------------------------------------------------------------
     def run(self, text: str, source: str) -> DocumentVerification:
         doc = DocumentVerification(source)
-        for block in read_blocks(text):
+        blocks = read_blocks(text)
+        self.document.prescan([r for b in blocks for r in (_parsed(d.tex) for d in b.rows) if r])
+        for block in blocks:
             chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
+            parsed = []
             for drow in block.rows:
                 doc.rows.append(self.row(drow, chain))
+                row = _parsed(drow.tex)
+                if row is not None:
+                    parsed.append((row, doc.rows[-1].label))
+            self.document.end_block(parsed)
         return doc
 
     def row(self, drow: DisplayRow, chain: list) -> RowVerdict:
-        label = f"({drow.number})" if drow.number is not None else f"block {drow.block}, row {drow.row}"
-        base = dict(number=drow.number, block=drow.block, row=drow.row, latex=drow.raw,
+        number = drow.number
+        if number is None and drow.tag is not None and drow.tag.strip().isdigit():
+            number = int(drow.tag)  # \tag{45} shows (45)
+        label = f"({number})" if number is not None else f"block {drow.block}, row {drow.row}"
+        self.label = label
+        base = dict(number=number, block=drow.block, row=drow.row, latex=drow.raw,
                     tex=drow.tex, line=drow.line, label=label)
         try:
             row = parse_row(drow.tex)
@@ -166,13 +184,24 @@ class _Verifier:
             details = "\n".join(outcome.details + [f"note: {x}" for x in notes if x not in outcome.details])
             # Readings the checker had to make stay visible in the one-line evidence too.
             evidence = outcome.evidence + "".join(f" [note: {x}]" for x in notes)
-            return RowVerdict(relation=relation, verdict=outcome.verdict, evidence=evidence,
-                              details=details or outcome.evidence, notes=list(notes), **base, **extra)
+            verdict = RowVerdict(relation=relation, verdict=outcome.verdict, evidence=evidence,
+                                 details=details or outcome.evidence, notes=list(notes),
+                                 weaker=outcome.weaker, **base, **extra)
+            self.document.note_annotations(row, label)
+            self.document.note_learned(row)
+            return verdict
 
         if not row.relations:
+            # it claims nothing, but the rows that continue it ("&= ...") start from it
             chain.clear()
+            chain.append((row.parts[0], None, VERIFIED, f"the expression of {label}"))
             return finish(Outcome(DEFINITION, "a displayed expression without a relation: it names a "
                                   "quantity and claims nothing"))
+        self.document.declare(row)
+        defined = self.document.definition(row, label)
+        if defined is not None:
+            chain.clear()
+            return finish(defined)
         if row.parts[0] is not None and isinstance(row.parts[0], n.Density) and \
                 isinstance(row.parts[1], n.Normal) and len(row.parts) == 2 and relation in {"=", ":="}:
             chain.clear()
@@ -182,6 +211,9 @@ class _Verifier:
             return finish(Outcome(DEFINITION, f"notation: '{relation}' introduces a name"))
         if row.clauses and row.parts[0] is not None and isinstance(row.parts[0], n.Var) and relation == "=":
             chain.clear()
+            if self.document.applies(row.parts[0]) and self.document.spec.defined():
+                self.subject = row.parts[0]
+                return finish(self.document.judge(row.parts[0], "=", row.parts[1], row.parts[0], label))
             return finish(self.reparameterisation(row, label))
         if row.clauses:
             notes.append("clauses " + ", ".join(render(c) for c in row.clauses) + " are not used")
@@ -191,6 +223,7 @@ class _Verifier:
         else:
             chain.clear()
             chain.append((row.parts[0], None, VERIFIED, f"the left side of {label}"))
+        self.subject = chain[0][0]
         outcomes = []
         step_info = None
         anchor_info = None
@@ -235,6 +268,13 @@ class _Verifier:
     @staticmethod
     def _label_of(chain, index) -> str:
         return chain[index][3]
+
+
+def _parsed(tex: str) -> n.Row | None:
+    try:
+        return parse_row(tex)
+    except CannotParse:
+        return None
 
 
 def _worst(outcomes: list[Outcome]) -> Outcome:

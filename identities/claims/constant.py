@@ -1,0 +1,44 @@
+"""Does `left = right` hold up to a term free of the learned parameters, or at least for the
+minimisers over them?
+
+The learned maps are re-drawn (THETA_INSTANCES instances per world): when left - right does not
+change, the two sides differ by a constant in theta (same gradients, same minimisers); when
+right = c * left + d with c > 0 and d free of theta, only the minimisers agree.
+"""
+
+from __future__ import annotations
+
+from elbo_suite.identities.semantics.chain.evaluate import Scope
+
+GROUPS = frozenset({"theta", "phi", "eta", "psi"})
+
+
+def holds_up_to_constant(family, left, right, world, env) -> str:
+    from elbo_suite.identities.semantics.chain.family import THETA_INSTANCES, _affine_relation
+
+    values = []
+    for j in range(THETA_INSTANCES):
+        ev = family.evaluator(world.with_theta(j, GROUPS))
+        scope = Scope(dict(env))
+        values.append((ev.value(left, scope), ev.value(right, scope)))
+    diffs = [lv - rv for lv, rv in values]
+    depends = any(not (lv - values[0][0]).is_zero() for lv, _ in values[1:])
+    if not depends:
+        return ""  # neither side moves with the parameters: nothing weaker to say
+    if all((d - diffs[0]).is_zero() for d in diffs[1:]):
+        return ("holds up to a term free of the learned parameters: left − right does not change "
+                "when the learned maps change, so both sides have the same gradients and minimisers "
+                "in the parameters; the equality itself fails")
+    free = set()
+    for lv, rv in values:
+        free |= lv.variables() | rv.variables()
+    for shift in (0, 1):
+        point = {v: float(world.point(v)) + shift for v in free}
+        fs = [lv.evaluate(point) for lv, _ in values]
+        gs = [rv.evaluate(point) for _, rv in values]
+        relation = _affine_relation(fs, gs)
+        if relation is None or relation[0] is None or relation[0] <= 0:
+            return ""
+    return ("holds for the minimisers only: the right side is a positive multiple of the left plus a "
+            "term free of the learned parameters, so both have the same minimisers; the equality "
+            "itself fails")
