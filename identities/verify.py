@@ -20,6 +20,8 @@ from elbo_suite.identities.errors import CannotParse
 from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.latex.parser import parse_row
 from elbo_suite.identities.reader import DisplayRow, read_blocks, read_path
+from elbo_suite.identities.repair import repair
+from elbo_suite.identities.repair.search import harvest
 from elbo_suite.identities.semantics.chain.document import ChainDocument
 from elbo_suite.identities.semantics.discrete import DiscreteFamily
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
@@ -47,17 +49,22 @@ class _Verifier:
         self.document = ChainDocument()  # indexed chains: definitions, schedule algebra, chain family
         self.subject: n.Node | None = None  # the expression the current chain of rows starts from
         self.label = ""
+        self.block_texts: list[str] = []  # the rows of the current block so far (repair's context)
+        self.screening = False  # inside the repair search's cheap pre-check
 
     # -- a relation between two expressions ---------------------------------------------------
     def judge(self, left: n.Node, rel: str, right: n.Node) -> Outcome:
         if self.document.applies(left, right, self.subject):
             return self.document.judge(left, rel, right, self.subject, self.label)
+        if rel == "=" and isinstance(left, n.Argmax) and isinstance(right, n.Argmax):
+            return self.document.judge_argmin(left, right)
         if rel == "=":
             return checks.combine(checks.check_equal(self.families, left, right), "=")
         if rel in {">=", "<="}:
             return checks.combine(checks.check_inequality(self.families, left, rel, right), rel)
         if rel == "≈":
-            return checks.check_estimator(self.families, left, right)
+            return checks.check_estimator(self.families, left, right,
+                                          compare_maximisers=not self.screening)
         if rel in {"<", ">"}:
             out = checks.combine(checks.check_inequality(self.families, left, rel, right), rel)
             if out.verdict == VERIFIED:
@@ -155,8 +162,10 @@ class _Verifier:
         for block in blocks:
             chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
             parsed = []
+            self.block_texts = []
             for drow in block.rows:
                 doc.rows.append(self.row(drow, chain))
+                self.block_texts.append(drow.tex)
                 row = _parsed(drow.tex)
                 if row is not None:
                     parsed.append((row, doc.rows[-1].label))
@@ -203,7 +212,8 @@ class _Verifier:
             chain.clear()
             return finish(defined)
         if row.parts[0] is not None and isinstance(row.parts[0], n.Density) and \
-                isinstance(row.parts[1], n.Normal) and len(row.parts) == 2 and relation in {"=", ":="}:
+                isinstance(row.parts[1], n.Normal) and len(row.parts) == 2 and relation in {"=", ":="} \
+                and not self.document.derived(row.parts[0]):
             chain.clear()
             return finish(self.definition(row, label))
         if relation in {":=", "≡"}:
@@ -213,7 +223,9 @@ class _Verifier:
             chain.clear()
             if self.document.applies(row.parts[0]) and self.document.spec.defined():
                 self.subject = row.parts[0]
-                return finish(self.document.judge(row.parts[0], "=", row.parts[1], row.parts[0], label))
+                outcome = self.document.judge(row.parts[0], "=", row.parts[1], row.parts[0], label)
+                extra = {"holds_if": self._repair(drow.tex, [], label)} if outcome.verdict == REFUTED else {}
+                return finish(outcome, **extra)
             return finish(self.reparameterisation(row, label))
         if row.clauses:
             notes.append("clauses " + ", ".join(render(c) for c in row.clauses) + " are not used")
@@ -224,6 +236,17 @@ class _Verifier:
             chain.clear()
             chain.append((row.parts[0], None, VERIFIED, f"the left side of {label}"))
         self.subject = chain[0][0]
+        snapshot = list(chain[:-1]) if row.parts[0] is not None else list(chain)
+        outcomes, step_info, anchor_info = self._steps(row, chain, label)
+        final = _worst(outcomes)
+        extra = {}
+        if final.verdict == REFUTED:
+            extra["holds_if"] = self._repair(drow.tex, snapshot, label)
+        return finish(final, step_from_previous=step_info, anchor=anchor_info, **extra)
+
+    def _steps(self, row: n.Row, chain: list, label: str):
+        """Judge each relation of a row against the chain so far (extending it); a step after a
+        refuted one is also judged against the last expression that holds."""
         outcomes = []
         step_info = None
         anchor_info = None
@@ -256,14 +279,37 @@ class _Verifier:
                                       [f"step from the previous row ({rel}): {step.verdict}: {step.evidence}"]
                                       + step.details +
                                       [f"against {anchor_info['from']} ({composed}): {anchored.verdict}"]
-                                      + anchored.details)
+                                      + anchored.details, anchored.weaker)
             chain.append((part, rel, outcome.verdict, label))
             outcomes.append(outcome)
             if step_info is None:
                 step_info = {"from": "previous row" if row.parts[0] is None else "left side",
                              "relation": rel, "verdict": step.verdict, "evidence": step.evidence}
-        final = _worst(outcomes)
-        return finish(final, step_from_previous=step_info, anchor=anchor_info)
+        return outcomes, step_info, anchor_info
+
+    def _repair(self, tex: str, snapshot: list, label: str) -> str:
+        """The first single edit after which the row's steps hold (see identities/repair)."""
+        def holds(edited: str, quick: bool = False) -> bool:
+            try:
+                row = parse_row(edited)
+            except CannotParse:
+                return False
+            if not row.relations:
+                return False
+            chain = list(snapshot)
+            if row.parts[0] is not None:
+                chain = [(row.parts[0], None, VERIFIED, label)]
+            elif not chain:
+                return False
+            self.document.chain.quick = self.screening = quick
+            try:
+                outcomes, _, _ = self._steps(row, chain, label)
+            finally:
+                self.document.chain.quick = self.screening = False
+            return bool(outcomes) and _worst(outcomes).verdict == VERIFIED
+
+        context = harvest(self.block_texts + [tex])
+        return repair(tex, holds, context, screen=lambda edited: holds(edited, quick=True))
 
     @staticmethod
     def _label_of(chain, index) -> str:

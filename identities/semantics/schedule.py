@@ -169,6 +169,10 @@ class ScheduleFamily:
 
     def _s_FuncApp(self, node: n.FuncApp, syms, depth):
         marks = tuple(getattr(node, "marks", ()))
+        if _is_schedule_head(node) and len(node.args) == 1:
+            # alpha_{t-1}(1 - alpha_t): a schedule value is a number, so this is a product
+            head = n.Var(node.name, node.index, *((marks,) if marks else ()))
+            return self.value(head, syms, depth) * self.value(node.args[0], syms, depth)
         if node.index is None and not marks and len(node.args) == 1:
             if node.name in {"exp", "log", "sigmoid", "sqrt"}:
                 u = self.value(node.args[0], syms, depth)
@@ -249,6 +253,11 @@ class ScheduleFamily:
         return self.value(node.num, syms, depth) / den
 
     def _s_Pow(self, node, syms, depth):
+        if isinstance(node.base, n.FuncApp) and _is_schedule_head(node.base) and len(node.base.args) == 1:
+            # alpha_{t-1}(1 - alpha_t)^2 read as alpha_{t-1} * (1 - alpha_t)^2
+            marks = tuple(getattr(node.base, "marks", ()))
+            head = n.Var(node.base.name, node.base.index, *((marks,) if marks else ()))
+            return self.value(head, syms, depth) * self.value(n.Pow(node.base.args[0], node.exp), syms, depth)
         if type(node.base).__name__ == "Operator" and node.base.name == "norm" and \
                 isinstance(node.exp, n.Num) and node.exp.value == "2":
             v = self.value(node.base.args[0], syms, depth)
@@ -321,8 +330,12 @@ class ScheduleFamily:
         except (NotClosed, Divergent, ZeroDivisionError) as exc:
             return ChainResult("undecided", f"no closed form in the schedule algebra: {exc}",
                                sorted(self.notes))
-        diff = canonical_difference(lv, rv)
         notes = sorted(self.notes)
+        found = counterexample(lv, rv, tries=2)
+        if found is not None:
+            text = _describe(found)
+            return ChainResult("refuted", f"{NAME} {text}", [text] + notes)
+        diff = canonical_difference(lv, rv)
         if diff == 0:
             note = "left − right ≡ 0 for every step t and every schedule in (0, 1)"
             return ChainResult("proved", note, [note] + notes)
@@ -375,14 +388,12 @@ def canonical_difference(a: sp.Expr, b: sp.Expr) -> sp.Expr:
 @lru_cache(maxsize=2048)
 def _canon(expr: sp.Expr) -> sp.Expr:
     def fix(e):
-        if isinstance(e, sp.Pow) and e.exp.is_Rational and not e.exp.is_Integer:
-            base = sp.factor(sp.cancel(sp.together(e.base)))
-            return sp.Pow(base, e.exp)
-        return e
+        base = sp.factor(sp.cancel(sp.together(e.base)))
+        return sp.Pow(base, e.exp)
     expr = expr.replace(lambda e: isinstance(e, sp.Pow) and e.exp.is_Rational and not e.exp.is_Integer,
                         fix)
     expr = sp.powsimp(sp.expand_power_base(expr, force=False), force=False)
-    out = sp.cancel(sp.together(sp.expand(expr)))
+    out = sp.cancel(sp.together(expr))
     if out != 0 and out.atoms(sp.log, sp.exp):
         out = sp.simplify(out)
     return out
@@ -390,7 +401,7 @@ def _canon(expr: sp.Expr) -> sp.Expr:
 
 def counterexample(a: sp.Expr, b: sp.Expr, tries: int = 6) -> tuple[dict, sp.Float, sp.Float] | None:
     """Exact rational point (positive symbols positive) where a and b differ at 30 digits."""
-    free = sorted((a - b).free_symbols, key=lambda s: s.name)
+    free = sorted(sp.sympify(a).free_symbols | sp.sympify(b).free_symbols, key=lambda s: s.name)
     pools_pos = [Fraction(1, 2), Fraction(2), Fraction(3, 2), Fraction(1, 3), Fraction(5, 4),
                  Fraction(3), Fraction(2, 3)]
     pools_real = [Fraction(1, 3), Fraction(-1, 2), Fraction(2, 3), Fraction(1), Fraction(-3, 4),
@@ -438,6 +449,10 @@ def _canonical_index_text(node: n.Node) -> str:
             base, k = off
             return f"{base}{k:+d}" if base else str(k)
     return render(node)
+
+
+def _is_schedule_head(node: n.FuncApp) -> bool:
+    return node.name in {"alpha", "beta"} and node.index is not None and is_index_expression(node.index)
 
 
 def _positive(node: n.Var) -> bool:

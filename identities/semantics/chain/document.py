@@ -84,6 +84,12 @@ class ChainDocument:
                                           if isinstance(x, (n.FuncApp, n.Var))) else "defines"
         return Outcome(DEFINITION, f"notation: {verb} {name} for later rows", [f"{name} := {render(right)}"])
 
+    def derived(self, density: n.Node) -> bool:
+        """A density of a defined chain that is not one of its factors: its law is a claim."""
+        return isinstance(density, n.Density) and self.spec.letter_of(density) is not None and \
+            any(isinstance(v, n.Var) and v.index is not None for v in density.variables + density.given) \
+            and not self._is_law(density)
+
     def _is_law(self, density: n.Density) -> bool:
         """A Gaussian law for a factor of a joint (or for a one-step transition) is a modelling
         choice; for any other density of a defined joint it is a claim to check."""
@@ -158,6 +164,12 @@ class ChainDocument:
             return _outcome(results[-1], SCHEDULE, relation)
         return Outcome(UNVERIFIED, f"the row needs the model ({model}), but the document defines no "
                        "joint density of its chain", [])
+
+
+    def judge_argmin(self, left: n.Argmax, right: n.Argmax) -> Outcome:
+        """arg min = arg min outside any chain: the objectives compared in the schedule algebra,
+        learned quantities as free symbols."""
+        return _outcome(self.schedule.judge(left, "=", right), SCHEDULE, "=")
 
 
 def _outcome(result: ChainResult, family: str, relation: str, earlier=()) -> Outcome:

@@ -168,6 +168,12 @@ class ChainEvaluator:
     # -- functions -----------------------------------------------------------------------------
     def _v_FuncApp(self, node: n.FuncApp, scope: Scope) -> QExp:
         marks = tuple(getattr(node, "marks", ()))
+        if len(node.args) == 1 and node.index is not None and (
+                (node.name in {"alpha", "beta"} and is_index_expression(node.index))
+                or (node.name in self.spec.names and not marks)):
+            # alpha_{t-1}(1 - alpha_t), x_t(...): a number or a variable times a bracket
+            head = n.Var(node.name, node.index, *self._marks_arg(node))
+            return self.value(head, scope) * self.value(node.args[0], scope)
         if node.name in _MATH_FUNCTIONS and node.index is None and not marks and len(node.args) == 1:
             u = self.value(node.args[0], scope)
             if node.name == "exp":
@@ -364,6 +370,12 @@ class ChainEvaluator:
         return self.value(node.num, scope) / self.value(node.den, scope)
 
     def _v_Pow(self, node, scope):
+        base = node.base
+        if isinstance(base, n.FuncApp) and len(base.args) == 1 and base.index is not None and (
+                (base.name in {"alpha", "beta"} and is_index_expression(base.index))
+                or (base.name in self.spec.names and not getattr(base, "marks", ()))):
+            head = n.Var(base.name, base.index, *self._marks_arg(base))
+            return self.value(head, scope) * self.value(n.Pow(base.args[0], node.exp), scope)
         if type(node.base).__name__ == "Operator" and node.base.name == "norm":
             if isinstance(node.exp, n.Num) and node.exp.value == "2":
                 v = self.value(node.base.args[0], scope)

@@ -24,6 +24,7 @@ from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, Not
 from elbo_suite.identities.semantics.evaluate import render
 
 WORLDS = ((1, 1), (2, 1), (3, 1), (4, 1), (2, 2), (3, 2))
+QUICK_WORLDS = ((2, 1), (3, 1))  # the screening pass of the repair search
 THETA_INSTANCES = 5
 NAME = "linear-Gaussian chain"
 
@@ -101,6 +102,7 @@ class MarkovChainFamily:
     def __init__(self, spec: ChainSpec, bindings: Bindings):
         self.spec, self.bindings = spec, bindings
         self._evaluators: dict = {}
+        self.quick = False  # a screening pass: two instances only, no weaker claims
 
     # -- worlds ----------------------------------------------------------------------------------
     def evaluator(self, world: World, nums: Numbers = FLOATS) -> ChainEvaluator:
@@ -116,7 +118,7 @@ class MarkovChainFamily:
     def instances(self, *nodes):
         """(world, env) pairs a row is checked at."""
         symbols = free_index_symbols(*nodes)
-        for T, seed in WORLDS:
+        for T, seed in (QUICK_WORLDS if self.quick else WORLDS):
             world = World(T, seed)
             if not symbols:
                 yield world, {}
@@ -154,7 +156,10 @@ class MarkovChainFamily:
                 except (IndexError, Divergent) as exc:
                     skipped.append(f"{world.label()}, {_env_text(env)}: {exc}")
                 except _Failure as failure:
-                    weaker = "" if argmin else self._weaker(left, relation, right, ctx, world, env)
+                    if self.quick:
+                        return ChainResult("refuted", failure.text)
+                    weaker = "" if argmin or self.quick else \
+                        self._weaker(left, relation, right, ctx, world, env)
                     details = [failure.text] + sorted(notes)
                     return ChainResult("refuted", f"{NAME} {failure.text}", details, weaker, checked)
         except NotApplicable as exc:
@@ -205,15 +210,16 @@ class MarkovChainFamily:
     # -- pieces ------------------------------------------------------------------------------
     def _counterexample(self, ev: ChainEvaluator, left, right, scope: Scope, diff: QExp) -> str:
         world = ev.world
-        point = {v: world.point(v) for v in sorted(diff.variables())}
         # recompute at 40 digits so that the printed digits do not depend on the platform
         mp = mp_numbers()
         exact = ChainEvaluator(self.spec, self.bindings, World(world.T, world.seed, world.theta,
                                                                 world.perturbed), mp)
+        point = {v: world.point(v) for v in sorted(diff.variables())}
         try:
-            lval = exact.value(left, scope).evaluate({k: mp.num(v) for k, v in point.items()})
-            rval = exact.value(right, scope).evaluate({k: mp.num(v) for k, v in point.items()})
-            values = f"left = {_digits(lval)}, right = {_digits(rval)}"
+            lv, rv = exact.value(left, scope), exact.value(right, scope)
+            point = {v: world.point(v) for v in sorted(lv.variables() | rv.variables())}
+            at = {k: mp.num(v) for k, v in point.items()}
+            values = f"left = {_digits(lv.evaluate(at))}, right = {_digits(rv.evaluate(at))}"
         except (NotClosed, Divergent, NotApplicable, IndexError, UnknownConstant):
             values = "the two sides differ as functions"
         return f"{self._where(exact.world, scope, point)}: {values}"
@@ -228,7 +234,7 @@ class MarkovChainFamily:
         if scope.env:
             parts.append(_env_text(scope.env))
         at = ", ".join(f"{_show_var(k)}={v}" for k, v in point.items())
-        text = " with " + ", ".join(parts)
+        text = "with " + ", ".join(parts)
         return text + (f", at {at}" if at else "")
 
     def _nonnegative(self, ev, diff: QExp, left, right, scope, relation) -> None:
@@ -330,7 +336,7 @@ class MarkovChainFamily:
         lm, lvv = self._law(lv)
         rm, rvv = self._law(rv)
         if not (lm - rm).is_zero() or abs(lvv - rvv) > 1e-9 * (1 + abs(lvv)):
-            raise _Failure(f" with T={ev.world.T}, {_env_text(scope.env)}: the two sides have "
+            raise _Failure(f"with T={ev.world.T}, {_env_text(scope.env)}: the two sides have "
                            f"different laws: N({_poly_text(lm)}, {_num(lvv)}) vs N({_poly_text(rm)}, {_num(rvv)})")
 
     def _law_of_subject(self, ev, subject: n.Var, node, value: QExp, scope) -> None:
@@ -344,7 +350,7 @@ class MarkovChainFamily:
         model_mean, model_var = gaussian_moments(density, keys[0])
         if not (mean - model_mean).is_zero() or abs(var - model_var) > 1e-9 * (1 + abs(var)):
             given_text = ", ".join(_show_var(g) for g in given) or "nothing"
-            raise _Failure(f" with T={ev.world.T}, {_env_text(scope.env)}: given {given_text}, "
+            raise _Failure(f"with T={ev.world.T}, {_env_text(scope.env)}: given {given_text}, "
                            f"{render(node)} has law N({_poly_text(mean)}, {_num(var)}) but the "
                            f"chain gives {_show_var(keys[0])} the law N({_poly_text(model_mean)}, "
                            f"{_num(model_var)})")
@@ -364,7 +370,7 @@ class MarkovChainFamily:
         else:
             raise NotClosed("'~' after an expression that is not random")
         if not (lm - mean).is_zero() or abs(lvar - var) > 1e-9 * (1 + abs(var)):
-            raise _Failure(f" with T={ev.world.T}, {_env_text(scope.env)}: the left side has law "
+            raise _Failure(f"with T={ev.world.T}, {_env_text(scope.env)}: the left side has law "
                            f"N({_poly_text(lm)}, {_num(lvar)}) but the row states "
                            f"N({_poly_text(mean)}, {_num(var)})")
 
@@ -395,7 +401,7 @@ class MarkovChainFamily:
                                 "term free of the parameters; their minimisers were not compared")
             c, _ = relation
             if c is not None and c <= 0:
-                raise _Failure(f" with T={world.T}, {_env_text(env)}: the right objective is "
+                raise _Failure(f"with T={world.T}, {_env_text(env)}: the right objective is "
                                f"{_num(c)} × the left one plus a constant: a negative multiple "
                                f"{'maximises' if sign > 0 else 'minimises'} where the other "
                                f"{'minimises' if sign > 0 else 'maximises'}")
