@@ -514,3 +514,8 @@ def _minimisers(f: sp.Expr, params: list):
 
 def _show_solution(solution) -> str:
     return ", ".join(f"{name} = {sp.sstr(value)}" for name, value in solution)
+
+
+def clear_caches() -> None:
+    """Forget cached normal forms (for cold timings)."""
+    _canon.cache_clear()
