@@ -88,13 +88,13 @@ def _counts_line(counts: dict[str, int]) -> str:
 # ----------------------------------------------------------------------------------------------
 # check
 # ----------------------------------------------------------------------------------------------
-GATE_OPTIONS = ("kl", "elbo", "iwae", "gradient")
+GATE_OPTIONS = ("kl", "elbo", "iwae", "gradient", "diffusion")
 
 
 # Options that only mean something for a user's function given with --kl/--elbo/--iwae/--gradient.
 GATE_ONLY_OPTIONS = (
     "kl_convention", "covariance", "against", "particles", "noise", "estimator", "reduction", "returns",
-    "q_family", "objective", "same_as",
+    "q_family", "objective", "same_as", "role", "prediction", "variance", "clip", "eta", "cdf", "units", "seed",
 )
 
 
@@ -106,7 +106,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if stray:
         raise UsageError(
             f"options for your own function given without one: {', '.join(stray)} "
-            "(expected --kl, --elbo, --iwae or --gradient SPEC with them)"
+            "(expected --kl, --elbo, --iwae, --gradient or --diffusion SPEC with them)"
         )
     return _check_default_models(args)
 
@@ -162,10 +162,17 @@ def _check_user_code(args: argparse.Namespace, specs: dict[str, str]) -> int:
         "elbo": {**estimate, "estimator": args.estimator},
         "iwae": {**estimate, "num_particles": args.particles},
         "gradient": {"objective": args.objective, "same_as": args.same_as},
+        "diffusion": {"role": args.role, "prediction": args.prediction, "variance": args.variance, "clip": args.clip,
+                      "eta": args.eta, "cdf": args.cdf, "units": args.units, "seed": args.seed},
     }
     results = []
     for kind, spec in specs.items():
-        result = run_gate(kind, spec, **options[kind])
+        if kind == "diffusion":
+            from elbo_suite.gate.diffusion.run import run_diffusion_gate
+
+            result = run_diffusion_gate(spec, **options[kind])
+        else:
+            result = run_gate(kind, spec, **options[kind])
         results.append((kind, spec, result))
         if args.json != "-":
             mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
@@ -339,6 +346,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="for --gradient: also compare every row exactly with this suite estimator (e.g. pathwise)",
     )
+    check.add_argument(
+        "--diffusion",
+        metavar="SPEC",
+        help="your diffusion function (q_sample, posterior, normal_kl, conversions, a DDPM/DDIM step) or a "
+        "scheduler / diffusion object or class (every method the gate knows is checked)",
+    )
+    check.add_argument("--role", help="for --diffusion: what your function computes, when its name does not say")
+    check.add_argument(
+        "--prediction", choices=["epsilon", "sample", "v_prediction"], help="for --diffusion: what the network predicts"
+    )
+    check.add_argument(
+        "--variance",
+        choices=["fixed_small", "fixed_large", "learned_range", "learned"],
+        help="for --diffusion: the reverse-step variance (default fixed_small, the posterior variance)",
+    )
+    check.add_argument("--clip", type=float, metavar="R", help="for --diffusion: your step clips x0 to [-R, R] on its own")
+    check.add_argument("--eta", type=float, help="for --diffusion: the DDIM eta to check (default 0, 0.6 and 1)")
+    check.add_argument(
+        "--cdf", choices=["exact", "tanh"], help="for --diffusion: the normal CDF of a discretized decoder (tanh: improved-diffusion's)"
+    )
+    check.add_argument(
+        "--units", choices=["nats", "bits_per_dim"], help="for --diffusion: a VLB term summed in nats or averaged in bits/dim"
+    )
+    check.add_argument("--seed", type=int, help="seed of the gate's inputs (default 0)")
     check.set_defaults(run=_cmd_check)
 
     bench = sub.add_parser(

@@ -57,3 +57,11 @@ def assert_gradient_estimator_correct(fn: Callable[..., Any], **options: Any) ->
     from elbo_suite.gate.asserts import assert_gradient_estimator_correct as check
 
     return check(fn, **options)
+
+
+def assert_diffusion_correct(target: Any, **options: Any) -> GateResult:
+    """See elbo_suite.gate.diffusion.check_diffusion: a diffusion function, method or scheduler."""
+    __tracebackhide__ = True
+    from elbo_suite.gate.diffusion import assert_diffusion_correct as check
+
+    return check(target, **options)

@@ -34,6 +34,7 @@ class Outcome:
     verdict: str
     evidence: str  # one line
     details: list[str] = field(default_factory=list)
+    category: str = ""  # for an unverified outcome: one of verdict.UNVERIFIED_CATEGORIES
     weaker: str = ""  # for a refuted step: the weaker claim that holds (in expectation, ...)
 
 
@@ -216,7 +217,7 @@ def combine(results: list[FamilyResult], relation: str) -> Outcome:
     if undecided:
         return Outcome(UNVERIFIED, f"could not decide: {undecided[0].note}", details)
     return Outcome(UNVERIFIED, "no model family interprets this row: " +
-                   "; ".join(r.note for r in results), details)
+                   "; ".join(r.note for r in results), details, category="outside the model families")
 
 
 def _method(note: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from elbo_suite.identities import checks
+from elbo_suite.identities import checks, roles
 from elbo_suite.identities.checks import DEFINITION, REFUTED, UNVERIFIED, VERIFIED, Outcome
 from elbo_suite.identities.errors import CannotParse
 from elbo_suite.identities.latex import nodes as n
@@ -46,6 +46,8 @@ class _Verifier:
     def __init__(self):
         self.families = [LinearGaussianFamily(), DiscreteFamily()]
         self.gaussian_definitions: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}  # var -> (label, mean, var)
+        self.known = roles.Known()  # what the rows so far define (roles.py)
+        self.index: int | None = None  # the row being judged, 0-based in the document
         self.document = ChainDocument()  # indexed chains: definitions, schedule algebra, chain family
         self.subject: n.Node | None = None  # the expression the current chain of rows starts from
         self.label = ""
@@ -158,21 +160,26 @@ class _Verifier:
     def run(self, text: str, source: str) -> DocumentVerification:
         doc = DocumentVerification(source)
         blocks = read_blocks(text)
-        self.document.prescan([r for b in blocks for r in (_parsed(d.tex) for d in b.rows) if r])
+        drows = [drow for block in blocks for drow in block.rows]
+        parsed = [_parse(drow.tex) for drow in drows]
+        # Names a later row defines ("where L_T = ...") are not refuted through before then.
+        self.known.later = roles.prepass([p if isinstance(p, n.Row) else None for p in parsed])
+        self.document.prescan([p for p in parsed if isinstance(p, n.Row)])
+        k = 0
         for block in blocks:
             chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
-            parsed = []
             self.block_texts = []
+            done = []
             for drow in block.rows:
-                doc.rows.append(self.row(drow, chain))
+                doc.rows.append(self.row(drow, chain, parsed[k], k))
                 self.block_texts.append(drow.tex)
-                row = _parsed(drow.tex)
-                if row is not None:
-                    parsed.append((row, doc.rows[-1].label))
-            self.document.end_block(parsed)
+                if isinstance(parsed[k], n.Row):
+                    done.append((parsed[k], doc.rows[-1].label))
+                k += 1
+            self.document.end_block(done)
         return doc
 
-    def row(self, drow: DisplayRow, chain: list) -> RowVerdict:
+    def row(self, drow: DisplayRow, chain: list, parsed=None, index: int | None = None) -> RowVerdict:
         number = drow.number
         if number is None and drow.tag is not None and drow.tag.strip().isdigit():
             number = int(drow.tag)  # \tag{45} shows (45)
@@ -180,14 +187,16 @@ class _Verifier:
         self.label = label
         base = dict(number=number, block=drow.block, row=drow.row, latex=drow.raw,
                     tex=drow.tex, line=drow.line, label=label)
-        try:
-            row = parse_row(drow.tex)
-        except CannotParse as exc:
+        self.index = index
+        row = parsed if parsed is not None else _parse(drow.tex)
+        if isinstance(row, CannotParse):
             chain.clear()
-            return RowVerdict(relation="", verdict=UNVERIFIED, evidence=str(exc),
-                              details=f"{exc}\nrow: {drow.tex}", **base)
+            return RowVerdict(relation="", verdict=UNVERIFIED, evidence=str(row),
+                              details=f"{row}\nrow: {drow.tex}", category="cannot parse", **base)
         relation = row.relations[0] if row.relations else ""
         notes = list(row.notes)
+        self.known.observe(row)
+        role = roles.role_of(row, self.known, roles.hint_of(drow.tex, getattr(drow, "prose", "")))
 
         def finish(outcome: Outcome, **extra) -> RowVerdict:
             details = "\n".join(outcome.details + [f"note: {x}" for x in notes if x not in outcome.details])
@@ -195,30 +204,31 @@ class _Verifier:
             evidence = outcome.evidence + "".join(f" [note: {x}]" for x in notes)
             verdict = RowVerdict(relation=relation, verdict=outcome.verdict, evidence=evidence,
                                  details=details or outcome.evidence, notes=list(notes),
-                                 weaker=outcome.weaker, **base, **extra)
+                                 category=category_of(outcome), weaker=outcome.weaker, **base, **extra)
             self.document.note_annotations(row, label)
             self.document.note_learned(row)
             return verdict
 
-        if not row.relations:
-            # it claims nothing, but the rows that continue it ("&= ...") start from it
+        if role.kind == roles.DISPLAY:
+            # it claims nothing, but rows that continue it ("&= ...") start from it
             chain.clear()
-            chain.append((row.parts[0], None, VERIFIED, f"the expression of {label}"))
-            return finish(Outcome(DEFINITION, "a displayed expression without a relation: it names a "
-                                  "quantity and claims nothing"))
+            if row.parts and row.parts[0] is not None:
+                chain.append((row.parts[0], None, VERIFIED, f"the expression of {label}"))
+            return finish(Outcome(DEFINITION, role.reason))
         self.document.declare(row)
         defined = self.document.definition(row, label)
         if defined is not None:
             chain.clear()
+            self.known.record(role, row, label)
             return finish(defined)
+        if self.document.claimed(row):
+            role = roles.Role(roles.CLAIM)  # the chain's notation says what this row derives
         if row.parts[0] is not None and isinstance(row.parts[0], n.Density) and \
                 isinstance(row.parts[1], n.Normal) and len(row.parts) == 2 and relation in {"=", ":="} \
                 and not self.document.derived(row.parts[0]):
             chain.clear()
+            self.known.record(role, row, label)
             return finish(self.definition(row, label))
-        if relation in {":=", "≡"}:
-            chain.clear()
-            return finish(Outcome(DEFINITION, f"notation: '{relation}' introduces a name"))
         if row.clauses and row.parts[0] is not None and isinstance(row.parts[0], n.Var) and relation == "=":
             chain.clear()
             if self.document.applies(row.parts[0]) and self.document.spec.defined():
@@ -226,33 +236,51 @@ class _Verifier:
                 outcome = self.document.judge(row.parts[0], "=", row.parts[1], row.parts[0], label)
                 extra = {"holds_if": self._repair(drow.tex, [], label)} if outcome.verdict == REFUTED else {}
                 return finish(outcome, **extra)
-            return finish(self.reparameterisation(row, label))
+            outcome = self.reparameterisation(row, label)
+            if outcome.verdict == DEFINITION:
+                self.known.record(role, row, label)
+            return finish(outcome)
         if row.clauses:
             notes.append("clauses " + ", ".join(render(c) for c in row.clauses) + " are not used")
+        if role.kind == roles.DEFINITION:
+            chain.clear()
+            self.known.record(role, row, label)
+            claims = list(zip(row.relations[role.first_claim:], row.parts[role.first_claim + 1:]))
+            if not claims:
+                return finish(Outcome(DEFINITION, "definition: " + role.reason))
+            # The relations after the binding one claim something about the bound value.
+            chain.append((self.known.substitute(row.parts[role.first_claim]), None, VERIFIED,
+                          f"the value {label} binds"))
+            outcome, step_info, anchor_info = self.follow(chain, claims, label, continuation=True)
+            if outcome.verdict == REFUTED:
+                self.known.unbind(role)
+            outcome = Outcome(outcome.verdict, f"{role.reason}; the rest of the row: {outcome.evidence}",
+                              outcome.details, category=outcome.category)
+            return finish(outcome, step_from_previous=step_info, anchor=anchor_info)
         if row.parts[0] is None:
             if not chain:
                 return finish(Outcome(UNVERIFIED, "a continuation row with no previous row to continue"))
         else:
             chain.clear()
-            chain.append((row.parts[0], None, VERIFIED, f"the left side of {label}"))
+            chain.append((self.known.substitute(row.parts[0]), None, VERIFIED, f"the left side of {label}"))
         self.subject = chain[0][0]
         snapshot = list(chain[:-1]) if row.parts[0] is not None else list(chain)
-        outcomes, step_info, anchor_info = self._steps(row, chain, label)
-        final = _worst(outcomes)
+        outcome, step_info, anchor_info = self.follow(chain, list(zip(row.relations, row.parts[1:])), label,
+                                                      continuation=row.parts[0] is None)
         extra = {}
-        if final.verdict == REFUTED:
+        if outcome.verdict == REFUTED:
             extra["holds_if"] = self._repair(drow.tex, snapshot, label)
-        return finish(final, step_from_previous=step_info, anchor=anchor_info, **extra)
+        return finish(outcome, step_from_previous=step_info, anchor=anchor_info, **extra)
 
-    def _steps(self, row: n.Row, chain: list, label: str):
-        """Judge each relation of a row against the chain so far (extending it); a step after a
-        refuted one is also judged against the last expression that holds."""
+    def follow(self, chain: list, steps: list, label: str, continuation: bool):
+        """Judge each (relation, expression) step from the end of the chain, with the anchor rule."""
         outcomes = []
         step_info = None
         anchor_info = None
-        for rel, part in zip(row.relations, row.parts[1:]):
+        for rel, part in steps:
+            part = self.known.substitute(part)
             prev_expr, _, prev_verdict, _ = chain[-1]
-            step = self.judge(prev_expr, rel, part)
+            step = self.claim(prev_expr, rel, part)
             outcome = step
             # The anchor: the last expression of the chain that holds (each entry keeps the verdict
             # of the step into it; the chain's first expression holds by construction).
@@ -269,7 +297,7 @@ class _Verifier:
                                       "row that holds do not compose; step as written: " + step.evidence,
                                       step.details)
                 else:
-                    anchored = self.judge(chain[anchor][0], composed, part)
+                    anchored = self.claim(chain[anchor][0], composed, part)
                     anchor_info = {"from": self._label_of(chain, anchor), "relation": composed,
                                    "verdict": anchored.verdict, "evidence": anchored.evidence}
                     outcome = Outcome(anchored.verdict,
@@ -279,34 +307,49 @@ class _Verifier:
                                       [f"step from the previous row ({rel}): {step.verdict}: {step.evidence}"]
                                       + step.details +
                                       [f"against {anchor_info['from']} ({composed}): {anchored.verdict}"]
-                                      + anchored.details, anchored.weaker)
+                                      + anchored.details, weaker=anchored.weaker,
+                                      category=anchored.category)
             chain.append((part, rel, outcome.verdict, label))
             outcomes.append(outcome)
             if step_info is None:
-                step_info = {"from": "previous row" if row.parts[0] is None else "left side",
+                step_info = {"from": "previous row" if continuation else "left side",
                              "relation": rel, "verdict": step.verdict, "evidence": step.evidence}
-        return outcomes, step_info, anchor_info
+        return _worst(outcomes), step_info, anchor_info
+
+    def claim(self, left: n.Node, rel: str, right: n.Node) -> Outcome:
+        """judge(), where a counterexample counts only if it is a real error of the document."""
+        outcome = self.judge(left, rel, right)
+        if outcome.verdict != REFUTED:
+            return outcome
+        if self.document.applies(left, right, self.subject):
+            # the chain families instantiate the document's own model: their counterexamples set
+            # random variables and schedules consistently, so they are refutations
+            return outcome
+        blockers = roles.refutation_blockers([left, right], self.known, self.index)
+        if not blockers:
+            return outcome
+        return Outcome(UNVERIFIED, "not refuted: a point where the sides differ exists only if "
+                       + "; ".join(blockers) + f" (at such a point: {outcome.evidence})",
+                       outcome.details + [f"not a refutation: {b}" for b in blockers])
 
     def _repair(self, tex: str, snapshot: list, label: str) -> str:
         """The first single edit after which the row's steps hold (see identities/repair)."""
         def holds(edited: str, quick: bool = False) -> bool:
-            try:
-                row = parse_row(edited)
-            except CannotParse:
-                return False
-            if not row.relations:
+            row = _parse(edited)
+            if isinstance(row, CannotParse) or not row.relations:
                 return False
             chain = list(snapshot)
             if row.parts[0] is not None:
-                chain = [(row.parts[0], None, VERIFIED, label)]
+                chain = [(self.known.substitute(row.parts[0]), None, VERIFIED, label)]
             elif not chain:
                 return False
             self.document.chain.quick = self.screening = quick
             try:
-                outcomes, _, _ = self._steps(row, chain, label)
+                outcome, _, _ = self.follow(chain, list(zip(row.relations, row.parts[1:])), label,
+                                            continuation=row.parts[0] is None)
             finally:
                 self.document.chain.quick = self.screening = False
-            return bool(outcomes) and _worst(outcomes).verdict == VERIFIED
+            return outcome.verdict == VERIFIED
 
         context = harvest(self.block_texts + [tex])
         return repair(tex, holds, context, screen=lambda edited: holds(edited, quick=True))
@@ -316,11 +359,21 @@ class _Verifier:
         return chain[index][3]
 
 
-def _parsed(tex: str) -> n.Row | None:
+def _parse(tex: str):
+    """The parsed row, or the CannotParse that says why not."""
     try:
         return parse_row(tex)
-    except CannotParse:
-        return None
+    except CannotParse as exc:
+        return exc
+
+
+def category_of(outcome: Outcome) -> str:
+    """Why an unverified row is unverified, as one of UNVERIFIED_CATEGORIES ('' otherwise)."""
+    if outcome.verdict != UNVERIFIED:
+        return ""
+    if outcome.category:
+        return outcome.category
+    return "undecided"
 
 
 def _worst(outcomes: list[Outcome]) -> Outcome:

@@ -45,7 +45,7 @@ def test_gate_example_is_the_shipped_example_file():
 
 @pytest.fixture
 def workdir(tmp_path):
-    for relative in ("examples/test_my_elbo.py", "identities/derivations/elbo.md"):
+    for relative in ("examples/test_my_elbo.py", "examples/test_my_diffusion.py", "identities/derivations/elbo.md"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, tmp_path / relative)
     return tmp_path
@@ -61,7 +61,7 @@ def test_python_block_runs(workdir, index):
 
 def _runnable(command: str) -> bool:
     words = shlex.split(command)
-    plain_long = words[1] in LONG and not any(w.startswith("--kl") or w in ("--iwae", "--elbo") for w in words)
+    plain_long = words[1] in LONG and not any(w.startswith("--kl") or w in ("--iwae", "--elbo", "--diffusion") for w in words)
     return not plain_long
 
 

@@ -110,11 +110,16 @@ def test_unknown_macro_is_unverified_with_cannot_parse():
     assert row.verdict == "unverified" and row.evidence.startswith("cannot parse:") and r"\foo" in row.evidence
 
 
-def test_indexed_latents_define_a_chain_not_a_claim_that_passes():
-    """A factorisation over indexed latents is the document's model: a definition the chain
-    semantics follows (tests/identities/test_chain_semantics.py judges claims about it)."""
-    (row,) = verify_document(display(r"q(x_{1:T}|x_0)=\prod_{t=1}^{T} q(x_t|x_{t-1})")).rows
-    assert row.verdict == "definition" and "Markov chain" in row.evidence
+def test_indexed_latents_define_a_chain_and_a_repeated_factorisation_is_checked():
+    """Written first, the chain's factorisation is the model's definition; written again it is a
+    claim about that model, which the chain family checks (it never passes silently)."""
+    chain = r"q(x_{1:T}|x_0)=\prod_{t=1}^{T} q(x_t|x_{t-1})"
+    first, again = verify_document(display(chain, chain)).rows
+    assert first.verdict == "definition" and "Markov chain" in first.evidence
+    assert again.verdict == "verified" and "linear-Gaussian chain" in again.evidence
+    wrong = r"q(x_{1:T}|x_0)=\prod_{t=1}^{T} q(x_{t-1}|x_t)"
+    _, other = verify_document(display(chain, wrong)).rows
+    assert other.verdict != "verified"
 
 
 def test_sampling_rule_for_a_variable_with_a_law_is_never_a_silent_definition():

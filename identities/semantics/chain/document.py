@@ -55,6 +55,8 @@ class ChainDocument:
             return None
         left, right = row.parts
         found = factorisation(left, right)
+        if found is not None and self._same_model(left, found):
+            found = None  # the model written again: a claim about it
         if found is not None:
             # a new factorisation of a letter starts a new model (the HVAE's q, then the VDM's q)
             variables, given, factors = found
@@ -83,6 +85,32 @@ class ChainDocument:
         verb = "re-parameterises" if any(is_learned(x) for x in walk(right)
                                           if isinstance(x, (n.FuncApp, n.Var))) else "defines"
         return Outcome(DEFINITION, f"notation: {verb} {name} for later rows", [f"{name} := {render(right)}"])
+
+    def _same_model(self, left: n.Density, found) -> bool:
+        letter = self.spec.letters.get(left.kind)
+        if letter is None:
+            return False
+        variables, given, factors = found
+        return [render(v) for v in letter.variables + letter.given] == \
+            [render(v) for v in variables + given] and \
+            [(render(f.density), f.index, render(f.lower), render(f.upper)) for f in letter.factors] == \
+            [(render(f.density), f.index, render(f.lower), render(f.upper)) for f in factors]
+
+    def claimed(self, row: n.Row) -> bool:
+        """A row the roles would take for a definition but the chain's notation makes a claim:
+        bar alpha at a generic step is the schedule's running product, never a new name."""
+        if not self.active or not row.relations or row.parts[0] is None:
+            return False
+        left = row.parts[0]
+        if isinstance(left, n.Density) and self.derived(left):
+            return True  # a law of the chain's own joint: derived, so checked
+        if isinstance(left, n.Var) and left.name in self.spec.names and not row.clauses and \
+                self.spec.defined() and not any(is_noise(x) and self.bindings.noise(x) is None
+                                                for p in row.parts[1:] if p is not None for x in walk(p)):
+            return True  # a chain variable has its law from the model; x_0 = ... is a claim
+        return isinstance(left, n.Var) and left.name == "alpha" and \
+            "bar" in getattr(left, "marks", ()) and left.index is not None and \
+            any(isinstance(x, n.Var) and x.index is None and x.name != "T" for x in walk(left.index))
 
     def derived(self, density: n.Node) -> bool:
         """A density of a defined chain that is not one of its factors: its law is a claim."""
@@ -182,7 +210,7 @@ def _outcome(result: ChainResult, family: str, relation: str, earlier=()) -> Out
             evidence = f"'{relation}' holds on the {family}: {result.note}"
         return Outcome(VERIFIED, evidence, details)
     if result.status == "refuted":
-        return Outcome(REFUTED, f"counterexample: {result.note}", details, result.weaker)
+        return Outcome(REFUTED, f"counterexample: {result.note}", details, weaker=result.weaker)
     if result.status == "n/a":
         return Outcome(UNVERIFIED, f"outside the model families: {result.note}", details)
     return Outcome(UNVERIFIED, f"could not decide: {result.note}", details)

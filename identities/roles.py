@@ -1,0 +1,400 @@
+"""Row roles: whether a displayed row introduces a name (a definition) or claims something.
+
+A definition is never refuted. A row defines when it
+
+- uses a defining relation: ``:=``, ``\\triangleq``, ``\\equiv``, ``\\stackrel{def}{=}``;
+- assigns to a name no earlier row has bound: ``\\alpha_t = 1-\\beta_t``, ``\\rho = 0.05``,
+  ``\\beta_1 = 10^{-4}``, ``L_\\text{VLB} = \\mathbb{E}_q[\\ldots]``, a learned function's
+  parameterisation ``\\mu_\\theta(x_t,t) = \\ldots``;
+- states a constraint or a range on free parameters: ``\\beta > 1``, ``t_1 < t_2``,
+  ``0<\\beta_t<1``, ``\\eta \\in \\mathbb{R}^+``;
+- gives a variable its law (a sampling statement) while it has none yet:
+  ``x_t = \\sqrt{1-\\beta_t}x_{t-1} + \\sqrt{\\beta_t}\\epsilon``, ``z \\sim \\mathcal{N}(0, I)``;
+- makes a modelling choice: a density set equal to a distribution, ``q(z|x) = \\mathcal{N}(\\ldots)``,
+  or a model's factorisation written for the first time, ``p(x_{0:T}) = p(x_T)\\prod_t p(x_{t-1}|x_t)``.
+
+The first relation of such a row binds; the relations after it (``\\tilde\\beta_t = A = B``) are
+claims about the bound name and are checked. A later row that assigns to a bound name is a claim,
+checked against the definition, unless the text around it announces a new definition ("let",
+"define", "where", "we choose", 令, 定义, 设): prose is a hint, never a requirement.
+
+``Known`` is the environment of a document: what its rows have bound so far, which variables are
+random (they appear in densities) and which have a law.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.semantics.evaluate import render
+
+DEFINITION, CLAIM, DISPLAY = "definition", "claim", "display"
+
+DEFINING_RELATIONS = {":=", "≡", "=:", "≜"}
+ORDER_RELATIONS = {"<", ">", "<=", ">=", "∈", "in"}
+SAMPLING_RELATIONS = {"~", "∼", "sim"}
+# Prose that announces a definition: in the row (\text{where}) or in the line before it.
+HINT_WORDS = re.compile(
+    r"(?<![A-Za-z])(let|define[sd]?|denote[sd]?|where|we (?:choose|set|take|use|write)|set|with|"
+    r"given|suppose|assume)(?![A-Za-z])|令|定义|设|记|其中|假设", re.IGNORECASE)
+# Nodes that make an expression more than arithmetic on parameters.
+_MODEL_NODES = (n.Density, n.Normal, n.Expectation, n.KL, n.Integral, n.Argmax)
+_NOISE_NAMES = {"epsilon", "varepsilon", "xi", "eta_noise"}
+
+
+def head_of(node: n.Node) -> tuple | None:
+    """The identity of a named quantity: (name, marks, subscript) for f_q(..), f_q, \\bar f."""
+    if isinstance(node, n.Annotated):
+        return head_of(node.body)
+    if isinstance(node, (n.Var, n.FuncApp)):
+        return (node.name, tuple(getattr(node, "marks", ())), render(node.index))
+    return None
+
+
+def show_head(head: tuple) -> str:
+    name, marks, index = head
+    shown = "".join(f"{m} " for m in marks) + name
+    return shown + (f"_{index}" if index else "")
+
+
+def walk(node: object):
+    if isinstance(node, n.Node):
+        yield node
+        for f in node.__dataclass_fields__:
+            yield from walk(getattr(node, f))
+    elif isinstance(node, tuple):
+        for x in node:
+            yield from walk(x)
+
+
+def _var_key(node: n.Node) -> str:
+    """A variable's identity: its marks, name and index (x_t, bar alpha_t, z^(l) as z)."""
+    if isinstance(node, n.Var):
+        marks = "".join(f"{m} " for m in getattr(node, "marks", ()))
+        return marks + node.name + (f"_{{{render(node.index)}}}" if node.index is not None else "")
+    return render(node)
+
+
+@dataclass(frozen=True)
+class Role:
+    kind: str  # DEFINITION, CLAIM or DISPLAY
+    binds: tuple[tuple, ...] = ()  # heads the row introduces
+    first_claim: int = 0  # relations[first_claim:] are claims to check; a claim row has 0
+    reason: str = ""  # one line: why the row is a definition
+
+    @property
+    def claims(self) -> bool:
+        return self.kind == CLAIM
+
+
+@dataclass
+class Known:
+    """What the rows read so far have established."""
+
+    bound: dict[tuple, str] = field(default_factory=dict)  # head -> label of the defining row
+    laws: dict[str, str] = field(default_factory=dict)  # random variable -> label giving its law
+    random: set[str] = field(default_factory=set)  # variables that appear in densities
+    values: dict[tuple, tuple[n.Node, n.Node]] = field(default_factory=dict)  # head -> (as written, value)
+    later: dict[tuple, int] = field(default_factory=dict)  # head -> first row (0-based) binding it
+
+    def is_bound(self, head: tuple | None) -> bool:
+        return head is not None and head in self.bound
+
+    def observe(self, row: n.Row) -> None:
+        """Note the random variables of a parsed row (the arguments of its densities)."""
+        for node in walk(row.parts):
+            if isinstance(node, n.Density):
+                for v in node.variables + node.given:
+                    for x in walk(v):
+                        if isinstance(x, n.Var):
+                            self.random.add(_var_key(x))
+            if isinstance(node, n.Normal) and node.variable is not None:
+                self.random.add(_var_key(node.variable))
+
+    def record(self, role: Role, row: n.Row, label: str) -> None:
+        if role.kind != DEFINITION:
+            return
+        for head in role.binds:
+            self.bound[head] = label
+        left = row.parts[0]
+        if isinstance(left, n.Var) and (_var_key(left) in self.random or _sampling(row)
+                                        or role.reason.startswith("a sampling statement")):
+            self.laws.setdefault(_var_key(left), label)
+        elif len(role.binds) == 1 and role.binds[0][0] != "density" and role.first_claim == 1 \
+                and len(row.parts) > 1 and row.parts[1] is not None:
+            self.values[role.binds[0]] = (left, self.substitute(row.parts[1]))
+        if isinstance(left, n.Density) and len(row.parts) > 1 and isinstance(row.parts[1], n.Normal):
+            for v in left.variables:
+                if isinstance(v, n.Var):
+                    self.laws.setdefault(_var_key(v), label)
+
+    def unbind(self, role: Role) -> None:
+        """A definition whose own claims fail binds nothing: which side was meant is unknown."""
+        for head in role.binds:
+            self.bound.pop(head, None)
+            self.values.pop(head, None)
+
+    def substitute(self, node):
+        """Replace each use of a bound name by its value (a function only at the arguments it
+        was defined with)."""
+        if not self.values or node is None:
+            return node
+        if isinstance(node, tuple):
+            return tuple(self.substitute(x) for x in node)
+        if not isinstance(node, n.Node):
+            return node
+        if isinstance(node, (n.Var, n.FuncApp)) and getattr(node, "sample", None) is None:
+            found = self.values.get(head_of(node))
+            if found is not None:
+                written, value = found
+                if isinstance(node, n.Var) or (isinstance(written, n.FuncApp)
+                                               and render(written) == render(node)):
+                    return value
+        changes = {f: self.substitute(getattr(node, f)) for f in node.__dataclass_fields__}
+        if all(changes[f] is getattr(node, f) for f in changes):
+            return node
+        return type(node)(**changes)
+
+
+def hint_of(tex: str, prose: str = "") -> str:
+    """The defining word a row carries (\\text{where} ...) or its preceding prose line has."""
+    words = " ".join(re.findall(r"\\(?:text|textrm|mathrm|quad|qquad)\s*\{([^}]*)\}", tex))
+    for source in (words, prose):
+        m = HINT_WORDS.search(source or "")
+        if m:
+            return m.group(0)
+    return ""
+
+
+def role_of(row: n.Row, known: Known, hint: str = "") -> Role:
+    """The role of a parsed row, given what earlier rows established."""
+    if not row.relations:
+        return Role(DISPLAY, reason="a displayed expression without a relation: it names a quantity "
+                    "and claims nothing")
+    left, rel = row.parts[0], row.relations[0]
+    if left is None:
+        return Role(CLAIM)
+    if rel in DEFINING_RELATIONS:
+        heads = _heads(left)
+        return Role(DEFINITION, heads, 1, f"'{rel}' introduces {_names(heads, left)}")
+    if rel in SAMPLING_RELATIONS:
+        return _sampling_role(row, known)
+    if rel in ORDER_RELATIONS:
+        return _constraint_role(row, known)
+    if rel != "=":
+        return Role(CLAIM)
+    right = row.parts[1]
+    if isinstance(left, n.Density):
+        return _density_role(row, known)
+    head = head_of(left)
+    if head is None:
+        return Role(CLAIM)
+    if isinstance(left, n.Var) and (_var_key(left) in known.random or _mentions_noise(right, row)):
+        if _var_key(left) in known.laws:
+            return Role(CLAIM)
+        return Role(DEFINITION, (head,), 1, f"a sampling statement: gives {render(left)} its law")
+    if known.is_bound(head):
+        if hint:
+            return Role(DEFINITION, (head,), 1, f"redefines {show_head(head)} (the text says '{hint}'; "
+                        f"first bound by {known.bound[head]})")
+        return Role(CLAIM)
+    what = "parameterisation of the learned function" if _learned(left) else "assignment to"
+    return Role(DEFINITION, (head,), 1, f"{what} {render(left)}, a name no earlier row binds")
+
+
+# -- the kinds of definition ------------------------------------------------------------------
+def _heads(node: n.Node) -> tuple[tuple, ...]:
+    head = head_of(node)
+    if head is not None:
+        return (head,)
+    if isinstance(node, n.Density):
+        return (("density", (), render(node)),)
+    return ()
+
+
+def _names(heads: tuple[tuple, ...], node: n.Node) -> str:
+    return ", ".join(show_head(h) for h in heads) if heads and heads[0][0] != "density" else render(node)
+
+
+def _sampling(row: n.Row) -> bool:
+    return bool(row.relations) and row.relations[0] in SAMPLING_RELATIONS
+
+
+def _sampling_role(row: n.Row, known: Known) -> Role:
+    left = row.parts[0]
+    keys = [_var_key(x) for x in walk(left) if isinstance(x, n.Var)]
+    if keys and all(k not in known.laws for k in keys):
+        return Role(DEFINITION, tuple(h for h in (head_of(left),) if h), len(row.relations),
+                    f"a sampling statement: gives {render(left)} its law")
+    return Role(CLAIM)
+
+
+def _parameter_like(node: n.Node | None) -> bool:
+    """Arithmetic on names and numbers: no densities, expectations, divergences or integrals."""
+    return node is not None and not any(isinstance(x, _MODEL_NODES) for x in walk(node))
+
+
+def _constraint_role(row: n.Row, known: Known) -> Role:
+    parts = [p for p in row.parts]
+    if not all(_parameter_like(p) for p in parts):
+        return Role(CLAIM)
+    names = {head_of(x) for p in parts for x in walk(p) if isinstance(x, (n.Var, n.FuncApp))}
+    names.discard(None)
+    if any(known.is_bound(h) for h in names) or any(
+            isinstance(x, n.Var) and _var_key(x) in known.random for p in parts for x in walk(p)):
+        return Role(CLAIM)
+    # A constraint ranges over names: at least one side is a bare name, a number or a set.
+    if not any(isinstance(p, (n.Var, n.Num)) or head_of(p) is not None for p in parts):
+        return Role(CLAIM)
+    return Role(DEFINITION, (), len(row.relations),
+                "a constraint on free parameters: an assumption, not a claim")
+
+
+def _density_role(row: n.Row, known: Known) -> Role:
+    left, right = row.parts[0], row.parts[1]
+    key = ("density", (), render(left))
+    if isinstance(right, n.Normal):
+        return Role(DEFINITION, (key,), 1, f"modelling choice: {render(left)} is a Gaussian")
+    if known.is_bound(key) or not _is_factorisation(left, right):
+        return Role(CLAIM)
+    return Role(DEFINITION, (key,), 1, f"modelling choice: the factorisation of {render(left)}")
+
+
+def _is_factorisation(left: n.Density, right: n.Node) -> bool:
+    """A joint density written for the first time as a product of densities of the same model."""
+    factors = _factors(right)
+    if not factors or any(not isinstance(f, n.Density) for f in factors):
+        return False
+    joint = len(left.variables) > 1 or any(isinstance(v, n.Var) and isinstance(v.index, n.Slice)
+                                          for v in left.variables)
+    return joint and all(f.kind == left.kind or f.given for f in factors) and len(factors) > 1 or \
+        any(isinstance(x, n.BigOp) and x.op == "prod" for x in walk(right))
+
+
+def _factors(node: n.Node) -> list[n.Node]:
+    if isinstance(node, n.Mul):
+        return [f for x in node.factors for f in _factors(x)]
+    if isinstance(node, n.BigOp) and node.op == "prod":
+        return _factors(node.body)
+    if isinstance(node, n.Annotated):
+        return _factors(node.body)
+    return [node]
+
+
+def _learned(node: n.Node) -> bool:
+    index = getattr(node, "index", None)
+    return isinstance(node, n.FuncApp) and any(
+        isinstance(x, n.Var) and x.name in {"theta", "phi", "psi", "eta"} for x in walk(index))
+
+
+def _mentions_noise(node: n.Node, row: n.Row) -> bool:
+    declared = {_var_key(c.variable) for c in row.clauses if isinstance(c.variable, n.Var)}
+    return any(isinstance(x, n.Var) and (x.name in _NOISE_NAMES or _var_key(x) in declared)
+               for x in walk(node))
+
+
+def prepass(rows: list[n.Row | None]) -> dict[tuple, int]:
+    """Heads the document binds anywhere, and the first row (0-based) that binds each: a claim
+    that uses a name the document defines only later is not refuted through it."""
+    known = Known()
+    first: dict[tuple, int] = {}
+    for k, row in enumerate(rows):
+        if row is None:
+            continue
+        known.observe(row)
+        role = role_of(row, known)
+        for head in role.binds:
+            first.setdefault(head, k)
+        known.record(role, row, str(k))
+    return first
+
+
+# -- when a counterexample is not a refutation -----------------------------------------------------
+# Notation whose members the field relates by convention (alpha_t = 1 - beta_t, bar alpha_t the
+# product of the alphas): a point that sets two of them independently proves nothing.
+SCHEDULE_NAMES = {"alpha", "beta", "gamma", "sigma", "lambda", "SNR"}
+COUNT_NAMES = {"L", "K", "N", "M", "T", "S", "D", "n", "k", "m"}
+
+
+def refutation_blockers(nodes, known: Known, row_index: int | None = None) -> list[str]:
+    """Why a counterexample to a claim between these expressions would not be a real error: it
+    would have to give a value to a quantity the document defines elsewhere, to a constant or
+    objective it never defines, to a random variable, or to two schedule symbols the field
+    relates. Empty when a counterexample is a refutation."""
+    reasons: list[str] = []
+    bounds = {render(x.upper) for node in nodes for x in walk(node)
+              if isinstance(x, n.BigOp) and x.upper is not None}
+    schedule: set[tuple] = set()
+    for node in nodes:
+        for x in _free_names(node):
+            head = head_of(x)
+            key = _var_key(x) if isinstance(x, n.Var) else render(x)
+            if head in known.bound:
+                continue
+            if head in known.later and (row_index is None or known.later[head] > row_index):
+                reasons.append(f"{render(x)} is defined only by a later row")
+            elif isinstance(x, n.Var) and x.sample is None and (key in known.random or x.name in _NOISE_NAMES):
+                reasons.append(f"{render(x)} is a random variable: the row states a relation between "
+                               "random quantities, which a point value does not test")
+            elif _opaque(x) and render(x) not in bounds:
+                reasons.append(f"{render(x)} is a quantity the document does not define in display math")
+            if isinstance(x, n.Var) and x.name in SCHEDULE_NAMES:
+                schedule.add((x.name, tuple(getattr(x, "marks", ()))))
+    if len(schedule) >= 2:
+        names = sorted("".join(f"{m} " for m in marks) + name for name, marks in schedule)
+        reasons.append(f"{' and '.join(names)} are schedule quantities that the field relates by "
+                       "convention; the document does not state how")
+    return list(dict.fromkeys(reasons))
+
+
+def _free_names(node):
+    """Names used in an expression, outside the variables of densities and distributions."""
+    if isinstance(node, (n.Density,)):
+        return
+    if isinstance(node, n.Normal):
+        for part in (node.mean, node.cov):
+            yield from _free_names(part)
+        return
+    if isinstance(node, (n.Var, n.FuncApp)):
+        yield node
+        if isinstance(node, n.FuncApp):
+            for a in node.args:
+                yield from _free_names(a)
+        return
+    if isinstance(node, n.BigOp):
+        for part in (node.lower, node.upper, node.body):
+            if part is not None:
+                yield from _free_names(part)
+        return
+    if isinstance(node, n.Integral):
+        yield from _free_names(node.body)
+        return
+    if isinstance(node, n.Node):
+        for f in node.__dataclass_fields__:
+            yield from _free_names(getattr(node, f))
+    elif isinstance(node, tuple):
+        for x in node:
+            yield from _free_names(x)
+
+
+def _opaque(x: n.Node) -> bool:
+    """A name that stands for something defined in words or not at all: an objective (L_VLB,
+    \\mathcal{L}, ELBO), a constant (C), a capital-letter quantity."""
+    if not isinstance(x, (n.Var, n.FuncApp)):
+        return False
+    marks = set(getattr(x, "marks", ()))
+    if marks & {"cal", "scr", "frak", "bb"}:
+        return True
+    name = x.name
+    if isinstance(x, n.FuncApp) and _learned(x):
+        return False
+    if len(name) > 1 and name not in _GREEK and name not in {"infty", "pi"}:
+        return True
+    return name.isupper() and name not in {"I"} and not (name in COUNT_NAMES and x.index is None)
+
+
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+          "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+          "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"}
