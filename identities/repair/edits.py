@@ -78,6 +78,21 @@ def _body_start(tex: str) -> int:
     return m.end() if m else 0
 
 
+def _right_side(tex: str) -> int:
+    """Where the right side of the row's first relation begins (0 when there is none)."""
+    depth = 0
+    for m in re.finditer(r"\\[A-Za-z]+|[{}()=<>]|\[|\]", tex):
+        tok = m.group(0)
+        if tok in "{([":
+            depth += 1
+        elif tok in "})]":
+            depth -= 1
+        elif depth == 0 and tok in {"=", "<", ">", "\\geq", "\\leq", "\\ge", "\\le", "\\approx",
+                                     "\\propto"}:
+            return m.end()
+    return 0
+
+
 # -- edit kinds ------------------------------------------------------------------------------------
 def remove_log(tex: str, context: dict) -> Iterator[Edit]:
     logs = [x for x in lex(tex) if x.kind == "cmd" and x.value in {"log", "ln"} and x.start >= _body_start(tex)]
@@ -185,7 +200,8 @@ def shift_index(tex: str, context: dict) -> Iterator[Edit]:
                 inner = tex[i + 1:end]
             if end is None:
                 break
-            before = tex[:i].rstrip()
+            before = re.sub(r"_(\{[^{}]*\}|\w)$", "", tex[:i].rstrip()).rstrip() if script == "^" \
+                else tex[:i].rstrip()
             bound = before.endswith(("\\sum", "\\prod"))
             if bound and script == "_" and "=" in inner:
                 var, low = inner.split("=", 1)
@@ -254,7 +270,9 @@ def insert_factor(tex: str, context: dict) -> Iterator[Edit]:
     if re.search(r"\bL\b|\^\{?L\}?", tex):
         factors.append("\\frac{1}{L}")
     factors += [f for f in context.get("factors", []) if f not in factors and f not in tex]
-    spots = [(start, "in front of the right side")]
+    spots = [(_right_side(tex), "in front of the right side")]
+    if not start:
+        spots.append((len(tex) - len(tex.lstrip()), "in front of the left side"))
     for x in lex(tex):
         if x.kind == "cmd" and x.value in {"sum", "prod"} and x.start >= start:
             spots.append((x.start, f"in front of the \\{x.value} at column {x.start}"))
