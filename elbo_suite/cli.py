@@ -19,6 +19,8 @@ from typing import Any, Sequence
 from .errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+# The renderers whose equation numbering `verify --renderer` can assume (identities/reader/numbering.py).
+RENDERER_CHOICES = ("mathjax-ams", "mathjax-all", "mathjax-none", "katex", "latex")
 
 
 def _write_json(target: str | None, payload: Any) -> None:
@@ -50,12 +52,14 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     from elbo_suite.identities import EMBEDDED, embedded_derivation_path, verify_path
 
-    from .console import stdout
+    from .console import stderr, stdout
 
     # a bare name of a shipped derivation ("diffusion") selects it; anything else is a path
     path = embedded_derivation_path(args.path or "elbo") if (args.path or "elbo") in EMBEDDED \
         else Path(args.path)
-    doc = verify_path(path)
+    doc = verify_path(path, renderer=args.renderer)
+    for warning in doc.warnings:  # what the reader read past: never silent
+        stderr.print(f"elbo-suite: warning: {warning}", markup=False, soft_wrap=True)
 
     table = Table(title=f"Derivation steps of {path.name}", show_lines=False)
     table.add_column("eq.", justify="right")
@@ -64,7 +68,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     table.add_column("verdict")
     table.add_column("evidence", overflow="fold")
     for row in doc.rows:
-        number = "" if row.number is None else f"({row.number})"
+        number = row.label if row.label.startswith("(") or row.number is not None else ""
         style = VERDICT_STYLE.get(row.verdict, "")
         table.add_row(
             number,
@@ -76,6 +80,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if args.json != "-":
         stdout.print(table)
         stdout.print(_counts_line(doc.counts()))
+        stdout.print(f"read as: {doc.conventions}", markup=False)
     _write_json(args.json, doc.to_dict())
     counts = doc.counts()
     return EXIT_OK if counts.get("refuted", 0) == 0 and counts.get("unverified", 0) == 0 else EXIT_FAILED
@@ -286,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("path", nargs="?", help="Markdown document, or the name of a shipped derivation: "
                         "'elbo' (the default) or 'diffusion' (hierarchical VAE and diffusion)")
     verify.add_argument("--json", metavar="FILE", help="also write the per-row verdicts as JSON ('-' for stdout)")
+    verify.add_argument("--renderer", choices=sorted(RENDERER_CHOICES),
+                        help="equation numbering to read the document under (default: what the "
+                             "document configures, else MathJax with AMS numbering)")
     verify.set_defaults(run=_cmd_verify)
 
     check = sub.add_parser(

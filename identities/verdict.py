@@ -38,6 +38,8 @@ class RowVerdict:
 class DocumentVerification:
     source: str
     rows: list[RowVerdict] = field(default_factory=list)
+    conventions: str = ""  # how the document was read: renderer numbering, Markdown dialect, escaping
+    warnings: list[str] = field(default_factory=list)  # faults the reader read past, one line each
 
     def counts(self) -> dict[str, int]:
         out = {v: 0 for v in VERDICTS}
@@ -50,5 +52,5 @@ class DocumentVerification:
         return ", ".join(f"{c[v]} {v}" for v in VERDICTS)
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "counts": self.counts(),
-                "rows": [r.to_dict() for r in self.rows]}
+        return {"source": self.source, "conventions": self.conventions, "warnings": self.warnings,
+                "counts": self.counts(), "rows": [r.to_dict() for r in self.rows]}

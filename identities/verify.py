@@ -18,8 +18,9 @@ from elbo_suite.identities import checks, roles
 from elbo_suite.identities.checks import DEFINITION, REFUTED, UNVERIFIED, VERIFIED, Outcome
 from elbo_suite.identities.errors import CannotParse
 from elbo_suite.identities.latex import nodes as n
-from elbo_suite.identities.latex.parser import parse_row
-from elbo_suite.identities.reader import DisplayRow, read_blocks, read_path
+from elbo_suite.identities.latex import parse_row
+from elbo_suite.identities.latex.macros import MacroTable
+from elbo_suite.identities.reader import DisplayRow, read_document, read_path
 from elbo_suite.identities.repair import repair
 from elbo_suite.identities.repair.search import harvest
 from elbo_suite.identities.semantics.chain.document import ChainDocument
@@ -46,6 +47,7 @@ class _Verifier:
     def __init__(self):
         self.families = [LinearGaussianFamily(), DiscreteFamily()]
         self.gaussian_definitions: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}  # var -> (label, mean, var)
+        self.macros = MacroTable()  # the document's own definitions, expanded before parsing
         self.known = roles.Known()  # what the rows so far define (roles.py)
         self.index: int | None = None  # the row being judged, 0-based in the document
         self.document = ChainDocument()  # indexed chains: definitions, schedule algebra, chain family
@@ -157,21 +159,32 @@ class _Verifier:
         return Outcome(REFUTED, f"counterexample: {cex}", [method, f"differs from {ref}", cex] + notes)
 
     # -- the document -------------------------------------------------------------------------
-    def run(self, text: str, source: str) -> DocumentVerification:
-        doc = DocumentVerification(source)
-        blocks = read_blocks(text)
-        drows = [drow for block in blocks for drow in block.rows]
-        parsed = [_parse(drow.tex) for drow in drows]
+    def run(self, text: str, source: str, renderer: str | None = None) -> DocumentVerification:
+        read = read_document(text, renderer=renderer)
+        self.macros = read.macros
+        doc = DocumentVerification(source, conventions=read.conventions.describe(),
+                                   warnings=list(read.warnings))
+        drows = read.rows
+        parsed = [_parse(drow.tex, self.macros) for drow in drows]
         # Names a later row defines ("where L_T = ...") are not refuted through before then.
         self.known.later = roles.prepass([p if isinstance(p, n.Row) else None for p in parsed])
         self.document.prescan([p for p in parsed if isinstance(p, n.Row)])
         k = 0
-        for block in blocks:
+        for block in read.blocks:
             chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
             self.block_texts = []
             done = []
             for drow in block.rows:
-                doc.rows.append(self.row(drow, chain, parsed[k], k))
+                try:
+                    doc.rows.append(self.row(drow, chain, parsed[k], k))
+                except Exception as exc:  # a row fails alone, never the document
+                    chain.clear()
+                    doc.rows.append(RowVerdict(
+                        number=drow.number, block=drow.block, row=drow.row, relation="",
+                        latex=drow.raw, tex=drow.tex, line=drow.line, label=drow.label,
+                        verdict=UNVERIFIED, evidence=f"the check failed on this row "
+                        f"({type(exc).__name__}: {exc})", details=f"{type(exc).__name__}: {exc}\nrow: {drow.tex}",
+                        category="undecided"))
                 self.block_texts.append(drow.tex)
                 if isinstance(parsed[k], n.Row):
                     done.append((parsed[k], doc.rows[-1].label))
@@ -180,15 +193,12 @@ class _Verifier:
         return doc
 
     def row(self, drow: DisplayRow, chain: list, parsed=None, index: int | None = None) -> RowVerdict:
-        number = drow.number
-        if number is None and drow.tag is not None and drow.tag.strip().isdigit():
-            number = int(drow.tag)  # \tag{45} shows (45)
-        label = f"({number})" if number is not None else f"block {drow.block}, row {drow.row}"
+        label = drow.label
         self.label = label
-        base = dict(number=number, block=drow.block, row=drow.row, latex=drow.raw,
+        base = dict(number=drow.number, block=drow.block, row=drow.row, latex=drow.raw,
                     tex=drow.tex, line=drow.line, label=label)
         self.index = index
-        row = parsed if parsed is not None else _parse(drow.tex)
+        row = parsed if parsed is not None else _parse(drow.tex, self.macros)
         if isinstance(row, CannotParse):
             chain.clear()
             return RowVerdict(relation="", verdict=UNVERIFIED, evidence=str(row),
@@ -335,7 +345,7 @@ class _Verifier:
     def _repair(self, tex: str, snapshot: list, label: str) -> str:
         """The first single edit after which the row's steps hold (see identities/repair)."""
         def holds(edited: str, quick: bool = False) -> bool:
-            row = _parse(edited)
+            row = _parse(edited, self.macros)
             if isinstance(row, CannotParse) or not row.relations:
                 return False
             chain = list(snapshot)
@@ -359,10 +369,10 @@ class _Verifier:
         return chain[index][3]
 
 
-def _parse(tex: str):
+def _parse(tex: str, macros: MacroTable | None = None):
     """The parsed row, or the CannotParse that says why not."""
     try:
-        return parse_row(tex)
+        return parse_row(tex, macros)
     except CannotParse as exc:
         return exc
 
@@ -398,10 +408,11 @@ def _affine(expr: n.Node, eps_name: str, eps: sp.Symbol) -> sp.Expr:
     return fam.scalar(fam.evaluate(expr, Context()))
 
 
-def verify_document(text: str, *, source: str = "<text>") -> DocumentVerification:
-    """Verdicts for every displayed row of a Markdown+LaTeX document."""
-    return _Verifier().run(text, source)
+def verify_document(text: str, *, source: str = "<text>", renderer: str | None = None) -> DocumentVerification:
+    """Verdicts for every displayed row of a Markdown+LaTeX document (``renderer``: the numbering
+    conventions to read it under, a key of reader.RENDERERS; by default what the document says)."""
+    return _Verifier().run(text, source, renderer)
 
 
-def verify_path(path: str | Path) -> DocumentVerification:
-    return verify_document(read_path(path), source=str(path))
+def verify_path(path: str | Path, *, renderer: str | None = None) -> DocumentVerification:
+    return verify_document(read_path(path), source=str(path), renderer=renderer)

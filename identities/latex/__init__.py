@@ -1,5 +1,5 @@
-"""LaTeX notation of the derivations: tokenizer, AST and parser."""
+"""LaTeX notation of the derivations: lexer, macros, AST and parser."""
 
-from elbo_suite.identities.latex.parser import parse_row
+from elbo_suite.identities.latex.row import parse_row
 
 __all__ = ["parse_row"]

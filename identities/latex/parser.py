@@ -1,59 +1,76 @@
-"""Recursive-descent parser from a row's LaTeX to the AST in ``nodes``.
+"""Recursive-descent parser from a row's normalised tokens to the AST in ``nodes``.
 
-Reading conventions (the usual ones of the field):
+The core knows the grammar only: sums of terms, terms of factors (juxtaposition multiplies),
+factors with sub- and superscripts, applications ``f(...)``, brackets and groups. Every command,
+letter with a special reading and word is looked up in the notation registry, whose handlers
+build the nodes; conventions of reading (which ``name(...)`` is a function, which a density,
+which a product) come from the registry too.
+
+Reading conventions (the usual ones of the field), implemented by the registry's handlers:
 - ``\\log`` applies to the next factor: ``\\log p(x)\\int q\\,dz`` is ``log(p(x)) * \\int q\\,dz``;
-- ``\\sum``/``\\prod`` apply to the next product of factors and stop at ``+``/``-``;
-- ``\\int`` extends to its differential ``d z``; ``\\argmax`` to the end of its side;
-- ``p(...)``/``q(...)`` are densities; a subscripted or Greek name followed by ``(`` is a
-  function (``\\mu_\\phi(x)``), other letters followed by ``(`` multiply.
+- ``\\sum``/``\\prod``/``\\nabla``/``\\mathbb{E}`` without brackets apply to the next product of
+  factors and stop at ``+``/``-``;
+- ``\\int`` extends to its differential ``d z``; ``\\argmax`` to the end of its side.
 Anything else is reported as ``cannot parse: ...`` with the offending token.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
 from elbo_suite.identities.errors import CannotParse
 from elbo_suite.identities.latex import nodes as n
-from elbo_suite.identities.latex.tokens import Token, tokenize
-from elbo_suite.identities.latex.typography import mixed_bold_notes
+from elbo_suite.identities.latex.tokens import Token, source_of
+from elbo_suite.identities.notation.registry import (COMMAND, INFIX, LETTER, REGISTRY, RELATION,
+                                                     SEPARATOR, SUPERSCRIPT, WORD, Registry)
 
-GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
-    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
-}
-GREEK_VARIANTS = {"varepsilon": "epsilon", "varphi": "phi", "vartheta": "theta",
-                  "varsigma": "sigma", "varrho": "rho"}
-BOLD = {"boldsymbol", "mathbf", "bm", "mathbfit", "pmb", "vec", "mathit"}
-IGNORED = {"big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
-           "Biggl", "Biggr", "displaystyle", "textstyle", "limits", "nolimits", "quad", "qquad",
-           ",", ";", ":", "!", " ", "middle"}
-RELATIONS = {"=": "=", "<": "<", ">": ">"}
-RELATION_CMDS = {"geq": ">=", "ge": ">=", "geqslant": ">=", "leq": "<=", "le": "<=",
-                 "leqslant": "<=", "approx": "≈", "simeq": "≈", "neq": "≠", "ne": "≠",
-                 "equiv": "≡", "coloneqq": ":=", "triangleq": ":=", "eqqcolon": ":="}
-OPEN = {"(": ")", "[": "]", "{": "}"}
-CLAUSE_WORDS = ("with", "where", "for")
+# Nesting a row may have (groups, brackets and operators applied to operators). Real derivations
+# stay below 15; the limit turns hostile input into a cannot-parse row long before Python's stack.
+MAX_DEPTH = 60
+
+class _NoEntry:
+    value = None
 
 
-def relation_of(tok: Token) -> str | None:
-    if tok.kind == "char" and tok.value in RELATIONS:
-        return RELATIONS[tok.value]
-    if tok.kind == "cmd" and tok.value in RELATION_CMDS:
-        return RELATION_CMDS[tok.value]
-    return None
+_NO_ENTRY = _NoEntry()
+_CLOSE_OF = {"(": ")", "[": "]", "{": "}", "<": ">", "|": "|", "‖": "‖", ".": "."}
+
+
+@dataclass
+class ParseState:
+    """What all the parsers of one row share: the notes and the nesting depth."""
+
+    notes: list[str] = field(default_factory=list)
+    depth: int = 0
+    registry: Registry = field(default_factory=lambda: REGISTRY)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
 
 class Parser:
-    def __init__(self, tokens: list[Token], notes: list[str] | None = None):
-        self.toks = [t for t in tokens if not (t.kind == "cmd" and t.value in IGNORED)]
+    def __init__(self, tokens: list[Token], state: ParseState | None = None, script: bool = False):
+        self.state = state or ParseState()
+        self.script_mode = script  # in a sub- or superscript, a run of letters is a name: L_{prior}
+        reg = self.state.registry
+        self.toks = [t for t in tokens if not (t.kind == "cmd" and reg.lookup(SEPARATOR, t) is not None)]
         self.i = 0
-        self.integral_vars = 0  # > 0 while inside \int ... d(var): a "d" then ends the body
-        self.notes = notes if notes is not None else []
+        # predicates that end the current expression where they hold (an integral's differential)
+        self.stops: list[Callable[["Parser"], bool]] = []
 
-    # -- token helpers -------------------------------------------------------------------
+    @property
+    def registry(self) -> Registry:
+        return self.state.registry
+
+    def note(self, text: str) -> None:
+        self.state.note(text)
+
+    # -- tokens ----------------------------------------------------------------------------------
     def peek(self, k: int = 0) -> Token | None:
         j = self.i + k
-        return self.toks[j] if j < len(self.toks) else None
+        return self.toks[j] if 0 <= j < len(self.toks) else None
 
     def next(self) -> Token:
         tok = self.peek()
@@ -62,522 +79,556 @@ class Parser:
         self.i += 1
         return tok
 
-    def expect_char(self, c: str) -> Token:
+    def at_char(self, *values: str) -> bool:
         tok = self.peek()
-        if tok is None or not tok.is_char(c):
-            raise CannotParse(f"expected '{c}'", tok.show() if tok else "end of row")
-        return self.next()
+        return tok is not None and tok.is_char(*values)
 
-    def group(self) -> list[Token]:
-        """Tokens of a {...} group, or the single next token when unbraced."""
-        tok = self.next()
+    def at(self, kind: str, *values: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.kind == kind and (not values or tok.value in values)
+
+    def rest(self) -> list[Token]:
+        return self.toks[self.i:]
+
+    # -- arguments -------------------------------------------------------------------------------
+    def group_tokens(self) -> list[Token]:
+        """The tokens of the {...} group that starts here."""
+        self.next()  # {
+        depth, start = 1, self.i
+        while True:
+            t = self.next()
+            if t.is_char("{"):
+                depth += 1
+            elif t.is_char("}"):
+                depth -= 1
+                if depth == 0:
+                    return self.toks[start:self.i - 1]
+
+    def argument(self) -> list[Token]:
+        """A command's argument: a braced group, or the one next token (``\\frac12``: one digit)."""
+        tok = self.peek()
+        if tok is None:
+            raise CannotParse("a command is missing its argument", "end of row")
         if tok.is_char("{"):
-            depth, start = 1, self.i
-            while True:
-                t = self.next()
-                if t.is_char("{"):
-                    depth += 1
-                elif t.is_char("}"):
-                    depth -= 1
-                    if depth == 0:
-                        return self.toks[start:self.i - 1]
-        if tok.kind == "cmd" and tok.value in BOLD:
-            return self.group()
+            return self.group_tokens()
+        if tok.kind == "num" and len(tok.value) > 1 and tok.value[1] != ".":
+            # \frac12: TeX takes one digit as the argument
+            first = replace(tok, value=tok.value[0])
+            self.toks[self.i:self.i + 1] = [first, replace(tok, value=tok.value[1:], space=False)]
+            self.i += 1
+            return [first]
+        if tok.is_char("}"):
+            raise CannotParse("a command is missing its argument", "}")
+        self.i += 1
+        e = self.registry.lookup(COMMAND, tok) if tok.kind == "cmd" else None
+        if e is not None and e.args:
+            # x_\mathbf{x}, \sqrt\frac12: the command is taken with its own arguments
+            start = self.i - 1
+            for kind in e.args:
+                if kind == "opt":
+                    self.optional()
+                else:
+                    self.argument()
+            return self.toks[start:self.i]
         return [tok]
 
-    def sub_parse(self, tokens: list[Token]) -> n.Node:
-        p = Parser(tokens, self.notes)
-        node = p.parse_expr()
-        if p.peek() is not None:
-            raise CannotParse("unexpected token", p.peek().show())
-        return node
+    def optional(self) -> list[Token] | None:
+        """An optional [...] argument, if one starts here."""
+        if not self.at("open", "["):
+            return None
+        end = self.match_close(self.i)
+        inner = self.toks[self.i + 1:end]
+        self.i = end + 1
+        return inner
 
-    def at_differential(self) -> bool:
-        tok, nxt = self.peek(), self.peek(1)
-        if self.integral_vars <= 0 or tok is None or nxt is None:
-            return False
-        if tok.is_char("d") or (tok.kind == "text" and tok.value.strip() == "d"):
-            return (nxt.kind == "char" and nxt.value.isalpha()) or (
-                nxt.kind == "cmd" and (nxt.value in BOLD or nxt.value in GREEK
-                                       or nxt.value in GREEK_VARIANTS))
-        return False
+    def match_close(self, start: int) -> int:
+        """Index of the close token matching the open token at ``start``."""
+        depth = 0
+        for j in range(start, len(self.toks)):
+            t = self.toks[j]
+            if t.kind == "open" or t.is_char("{"):
+                depth += 1
+            elif t.kind == "close" or t.is_char("}"):
+                depth -= 1
+                if depth == 0:
+                    return j
+        raise CannotParse(f"'{self.toks[start].show()}' is never closed", self.toks[start].show())
 
-    def starts_factor(self) -> bool:
-        tok = self.peek()
-        if tok is None or self.at_differential():
-            return False
-        if tok.kind == "num":
-            return True
-        if tok.kind == "char":
-            return tok.value.isalpha() or tok.value in "([{"
-        if tok.kind == "text":
-            return True
-        if tok.kind == "cmd":
-            return not (relation_of(tok) or tok.value in {"right", "cdot", "times", "odot", "|",
-                                                          "sim", "to", "mid"})
-        return False
+    def delimited(self) -> tuple[str, list[Token], str]:
+        """(opening bracket, inner tokens, closing bracket) of the bracket that starts here."""
+        start = self.i
+        end = self.match_close(start)
+        self.i = end + 1
+        return self.toks[start].value, self.toks[start + 1:end], self.toks[end].value
 
-    # -- grammar ---------------------------------------------------------------------------
+    def peek_delimited(self) -> list[Token] | None:
+        """The tokens inside the bracket that starts here, without consuming them."""
+        if not self.at("open"):
+            return None
+        try:
+            end = self.match_close(self.i)
+        except CannotParse:
+            return None
+        return self.toks[self.i + 1:end]
+
+    def matching_bar(self, start: int) -> int | None:
+        """Index of the bar closing the one at ``start`` (same bracket depth), if any."""
+        value = self.toks[start].value
+        depth = 0
+        for j in range(start + 1, len(self.toks)):
+            t = self.toks[j]
+            if t.kind == "open" or t.is_char("{"):
+                depth += 1
+            elif t.kind == "close" or t.is_char("}"):
+                depth -= 1
+                if depth < 0:
+                    return None
+            elif t.kind == "bar" and t.value == value and depth == 0:
+                return j
+        return None
+
+    def script(self) -> list[Token]:
+        self.next()  # _ or ^
+        if self.peek() is None:
+            raise CannotParse("a sub- or superscript without its argument", "end of row")
+        return self.argument()
+
+    def scripts(self) -> tuple[list[Token] | None, list[Token] | None]:
+        """Sub- and superscript in either order (``\\sum_{t=1}^T``, ``\\int^b_a``)."""
+        sub = sup = None
+        while self.at_char("_", "^"):
+            if self.peek().value == "_":
+                if sub is not None:
+                    raise CannotParse("double subscript", "_")
+                sub = self.script()
+            else:
+                if sup is not None:
+                    raise CannotParse("double superscript", "^")
+                sup = self.script()
+        return sub, sup
+
+    # -- sub-parsing -----------------------------------------------------------------------------
+    def parse(self, tokens: list[Token], *, what: str = "expression", script: bool = False) -> n.Node:
+        """A whole expression from tokens (one nesting level deeper)."""
+        if not tokens:
+            raise CannotParse(f"empty {what}")
+        self.state.depth += 1
+        try:
+            if self.state.depth > MAX_DEPTH:
+                raise CannotParse(f"nested deeper than {MAX_DEPTH} levels")
+            over = [k for k, d in zip(range(len(tokens)), self._levels(tokens))
+                    if d == 0 and tokens[k].kind == "cmd" and
+                    (self.registry.lookup(INFIX, tokens[k]) or _NO_ENTRY).value == "over"]
+            if over:  # {a \over b}: the whole group is the fraction
+                k = over[0]
+                return n.Div(self.parse(tokens[:k], what="numerator"),
+                             self.parse(tokens[k + 1:], what="denominator"))
+            p = Parser(tokens, self.state, script or self.script_mode)
+            node = p.parse_list()
+            if p.peek() is not None:
+                raise CannotParse("unexpected token", p.peek().show())
+            return node
+        finally:
+            self.state.depth -= 1
+
+    @staticmethod
+    def _levels(toks: list[Token]) -> list[int]:
+        out, depth = [], 0
+        for t in toks:
+            if t.kind == "close" or t.is_char("}"):
+                depth -= 1
+            out.append(depth)
+            if t.kind == "open" or t.is_char("{"):
+                depth += 1
+        return out
+
+    def split_top(self, toks: list[Token], test: Callable[[Token], bool]) -> list[tuple[Token | None, list[Token]]]:
+        """Split toks where ``test`` holds outside brackets; each piece with the token before it."""
+        out: list[tuple[Token | None, list[Token]]] = []
+        depth, start, sep = 0, 0, None
+        for k, t in enumerate(toks):
+            if t.kind == "open" or t.is_char("{") or t.is_cmd("begin"):
+                depth += 1
+            elif t.kind == "close" or t.is_char("}") or t.is_cmd("end"):
+                depth -= 1
+            elif depth == 0 and test(t):
+                out.append((sep, toks[start:k]))
+                sep, start = t, k + 1
+        out.append((sep, toks[start:]))
+        return out
+
+    @staticmethod
+    def is_comma(t: Token) -> bool:
+        return t.is_char(",")
+
+    def parse_items(self, tokens: list[Token]) -> list[n.Node]:
+        """Comma-separated expressions (arguments of an application)."""
+        return [self.parse(piece, what="argument") for _, piece in self.split_top(tokens, self.is_comma)]
+
+    def index_of(self, toks: list[Token]) -> n.Node:
+        """A subscript: ``1:T`` is a Slice, ``x_0, z`` a Tuple, ``Y|X`` a Tuple with delimiter "|"
+        (mu_{Y|X}), anything else an expression."""
+        pieces = self.split_top(toks, lambda t: t.is_char(":"))
+        if len(pieces) == 2 and pieces[0][1] and pieces[1][1]:
+            return n.Slice(self.parse(pieces[0][1], script=True), self.parse(pieces[1][1], script=True))
+        pieces = self.split_top(toks, lambda t: t.kind == "bar" and t.value == "|")
+        if len(pieces) == 2 and pieces[0][1] and pieces[1][1]:
+            return n.Tuple((self.parse(pieces[0][1], script=True), self.parse(pieces[1][1], script=True)), "|")
+        return self.parse(toks, what="subscript", script=True)
+
+    def parse_statement(self, tokens: list[Token]) -> n.Node:
+        """An expression, or a chain of relations (``t=1``, ``1 \\le t \\le T``, ``x \\in X``)."""
+        depth, cuts = 0, []
+        for k, t in enumerate(tokens):
+            if t.kind == "open" or t.is_char("{") or t.is_cmd("begin"):
+                depth += 1
+            elif t.kind == "close" or t.is_char("}") or t.is_cmd("end"):
+                depth -= 1
+            elif depth == 0 and t.kind in ("char", "cmd") and not (k and tokens[k - 1].is_char("_", "^")):
+                e = self.registry.lookup(RELATION, t)
+                if e is not None:
+                    cuts.append((k, e.value))
+        if not cuts:
+            return self.parse(tokens)
+        bounds = [-1] + [k for k, _ in cuts] + [len(tokens)]
+        parts = tuple(self.parse(tokens[a + 1:b], what="side of a relation") for a, b in zip(bounds, bounds[1:]))
+        return n.Compare(parts, tuple(symbol for _, symbol in cuts))
+
+    # -- grammar ---------------------------------------------------------------------------------
+    def parse_list(self) -> n.Node:
+        """An expression, or a bare comma-separated list of them (``x_1, \\dots, x_T``)."""
+        first = self.parse_expr()
+        if not self.at_char(","):
+            return first
+        items = [first]
+        while self.at_char(","):
+            self.next()
+            items.append(self.parse_expr())
+        return n.Tuple(tuple(items))
+
+    def at_stop(self) -> bool:
+        return any(stop(self) for stop in self.stops)
+
     def parse_expr(self) -> n.Node:
-        tok = self.peek()
-        if tok is not None and tok.kind == "cmd" and tok.value in {"argmax", "argmin"}:
-            self.next()
-            return self.argmax(tok.value)
-        if tok is not None and tok.is_cmd("arg") and self.peek(1) is not None and \
-                self.peek(1).is_cmd("max", "min"):
-            self.next()
-            return self.argmax("arg" + self.next().value)
-        if tok is not None and tok.kind == "text" and tok.value.strip() in {"argmax", "argmin"}:
-            self.next()
-            return self.argmax(tok.value.strip())
         terms: list[n.Node] = []
         sign = 1
-        if tok is not None and tok.is_char("+", "-"):
+        if self.at_char("+", "-"):
             sign = -1 if self.next().value == "-" else 1
         while True:
             term = self.parse_term()
             terms.append(n.Neg(term) if sign < 0 else term)
-            tok = self.peek()
-            if tok is not None and tok.is_char("+", "-"):
+            if self.at_char("+", "-") and not self.at_stop():
                 sign = -1 if self.next().value == "-" else 1
                 continue
             break
         return terms[0] if len(terms) == 1 else n.Add(tuple(terms))
 
-    def argmax(self, op: str) -> n.Node:
-        over: list[str] = []
-        if self.peek() is not None and self.peek().is_char("_"):
-            self.next()
-            for t in self.group():
-                if t.kind == "cmd" and t.value in BOLD or t.is_char("{", "}", ","):
-                    continue
-                if t.kind == "cmd" and (t.value in GREEK or t.value in GREEK_VARIANTS):
-                    over.append(GREEK_VARIANTS.get(t.value, t.value))
-                elif t.kind == "char" and t.value.isalpha():
-                    over.append(t.value)
-                else:
-                    raise CannotParse("unexpected token in the argmax subscript", t.show())
-        return n.Argmax(op, tuple(over), self.parse_expr())
+    def infix(self) -> str | None:
+        tok = self.peek()
+        if tok is None or tok.kind not in ("cmd", "char"):
+            return None
+        e = self.registry.lookup(INFIX, tok)
+        if e is not None and e.value == "over":
+            raise CannotParse("\\over outside a group of its own", "\\over")
+        return e.value if e is not None else None
 
     def parse_term(self) -> n.Node:
+        placeholder = self.registry.lookup(INFIX, self.peek()) if self.peek() is not None and \
+            self.peek().kind == "cmd" else None
+        if placeholder is not None:  # q(\cdot | x), \|\cdot\|: a dot standing for an argument
+            after = self.peek(1)
+            if after is None or after.kind in ("close", "bar") or after.is_char(","):
+                self.next()
+                return n.Var("cdot")
         if not self.starts_factor():
             tok = self.peek()
             raise CannotParse("expected an expression", tok.show() if tok else "end of row")
         factors = [self.parse_factor()]
         elementwise = False
         while True:
-            tok = self.peek()
-            if tok is not None and tok.is_cmd("cdot", "times", "odot"):
-                elementwise = elementwise or tok.value == "odot"
+            op = self.infix()
+            if op is not None and not self.at_stop():
                 self.next()
-                factors.append(self.parse_factor())
-            elif tok is not None and tok.is_char("*"):
-                self.next()
-                factors.append(self.parse_factor())
-            elif tok is not None and tok.is_char("/"):
-                self.next()
-                num = factors[0] if len(factors) == 1 else n.Mul(tuple(factors), elementwise)
-                factors = [n.Div(num, self.parse_factor())]
+                sign = 1
+                if self.at_char("-", "+"):  # a \cdot -b
+                    sign = -1 if self.next().value == "-" else 1
+                right = self.parse_factor()
+                right = n.Neg(right) if sign < 0 else right
+                if op == "div":
+                    num = factors[0] if len(factors) == 1 else n.Mul(tuple(factors), elementwise)
+                    factors = [n.Div(num, right)]
+                else:
+                    elementwise = elementwise or op == "elementwise"
+                    factors.append(right)
             elif self.starts_factor():
+                factors.append(self.parse_factor())
+            elif self.at_char(".") and self.i > 0 and self.toks[self.i - 1].kind == "close" and \
+                    self.peek(1) is not None and (self.peek(1).kind in ("open", "cmd") or
+                                                  self.peek(1).value[:1].isalpha()):
+                self.next()  # \Big).C: a dot after a bracket, as a multiplication sign
                 factors.append(self.parse_factor())
             else:
                 break
         return factors[0] if len(factors) == 1 else n.Mul(tuple(factors), elementwise)
 
-    def parse_factor(self) -> n.Node:
-        atom = self.atom()
-        return self.postfix(atom)
+    def starts_factor(self) -> bool:
+        tok = self.peek()
+        if tok is None or self.at_stop():
+            return False
+        if tok.kind in ("num", "open", "text"):
+            return True
+        if tok.kind == "bar":
+            return self.matching_bar(self.i) is not None
+        if tok.kind == "char":
+            return tok.value.isalpha() or tok.value == "{"
+        if tok.kind == "cmd":
+            reg = self.registry
+            return reg.lookup(RELATION, tok) is None and reg.lookup(INFIX, tok) is None
+        return False
 
-    def script(self) -> list[Token]:
-        self.next()  # _ or ^
-        return self.group()
+    def parse_factor(self) -> n.Node:
+        self.state.depth += 1
+        try:
+            if self.state.depth > MAX_DEPTH:
+                raise CannotParse(f"nested deeper than {MAX_DEPTH} levels")
+            return self.postfix(self.atom())
+        finally:
+            self.state.depth -= 1
+
+    def letter_run(self) -> tuple[str, int]:
+        """The run of adjacent letters (no space between) that starts here, and its length."""
+        k, word = 0, ""
+        while True:
+            t = self.peek(k)
+            if t is None or t.kind != "char" or not t.value.isalpha() or (k and t.space):
+                break
+            word += t.value
+            k += 1
+        return word, k
+
+    def atom(self) -> n.Node:
+        tok = self.peek()
+        if tok is None:
+            raise CannotParse("unexpected end of row")
+        reg = self.registry
+        if tok.kind == "num":
+            self.next()
+            return n.Num(tok.value)
+        if tok.kind == "char" and tok.value.isalpha():
+            word, length = self.letter_run()
+            if length > 1:
+                e = reg.get(WORD, word)
+                if e is not None and e.value == "run":
+                    self.i += length
+                    node = e.handler(self, word)
+                    if node is not None:
+                        return node
+                    self.i -= length
+            if length >= 3 and self.script_mode:
+                self.i += length  # L_{prior}, x_{data}: a word in a script is a name
+                return n.Var(word)
+            e = reg.get(LETTER, tok.value)
+            if e is not None:
+                self.next()
+                node = e.handler(self, tok.value)
+                if node is not None:
+                    return node
+                return n.Var(tok.value)
+            self.next()
+            return n.Var(tok.value)
+        if tok.kind == "open":
+            return self.bracketed()
+        if tok.is_char("{"):
+            return self.parse(self.group_tokens(), what="group")
+        if tok.kind == "bar":
+            return self.bars()
+        if tok.kind == "text":
+            self.next()
+            return self.word(tok)
+        if tok.kind == "cmd":
+            self.next()
+            e = reg.lookup(COMMAND, tok)
+            if e is None:
+                raise CannotParse(f"unknown command \\{tok.value}", "\\" + tok.value)
+            args = self.read_args(e.args)
+            return e.handler(self, tok.value, *args)
+        raise CannotParse("unexpected symbol", tok.show())
+
+    def read_args(self, kinds: tuple[str, ...]) -> list:
+        args: list = []
+        for kind in kinds:
+            if kind == "opt":
+                args.append(self.optional())
+            elif kind == "raw":
+                args.append(self.argument())
+            elif kind == "math":
+                args.append(self.parse(self.argument(), what="argument"))
+            elif kind == "text":
+                args.append(source_of(self.argument()))
+            else:
+                raise ValueError(f"unknown argument kind {kind!r}")
+        return args
+
+    def word(self, tok: Token) -> n.Node:
+        """A text group: a registered word, a single letter, a name, or prose (cannot parse)."""
+        word = tok.value
+        reg = self.registry
+        e = reg.get(WORD, word) or reg.get(WORD, word.replace(" ", ""))
+        if e is not None:
+            node = e.handler(self, word)
+            if node is not None:
+                return node
+        if len(word) == 1 and word.isalpha():
+            e = reg.get(LETTER, word)
+            if e is not None:
+                node = e.handler(self, word)
+                if node is not None:
+                    return node
+            return n.Var(word)
+        if word and all(part.isalnum() for part in word.replace("-", " ").split()) and " " not in word:
+            return n.Var(word)  # a named quantity: ELBO, VLB, SNR, data, simple
+        raise CannotParse(f"text '{word}' inside an expression", tok.show())
+
+    def bracketed(self) -> n.Node:
+        """(...), [...], \\{...\\}, \\langle...\\rangle: an expression, or a tuple when it holds commas."""
+        opening, inner, closing = self.delimited()
+        if opening == "." and closing not in (".", "|") or closing == "." and opening != ".":
+            return self.parse(inner)
+        if opening == "." == closing:
+            if not inner:
+                raise CannotParse("empty \\left. \\right. group")
+            return self.parse(inner)
+        if opening in ("|", "‖"):  # \left| x \right|, \lVert x \rVert
+            return n.Operator("norm" if opening == "‖" else "abs", (self.parse(inner),))
+        if opening == "." and closing == "|":  # \left. f \right|_{t=0}: f evaluated there
+            return n.Operator("evaluated", (self.parse(inner),))
+        pieces = self.split_top(inner, self.is_comma)
+        if len(pieces) > 1:
+            return n.Tuple(tuple(self.parse(p, what="item") for _, p in pieces), opening)
+        if opening == "<":
+            return n.Operator("mean", (self.parse(inner),))
+        return self.parse(inner, what="bracket")
+
+    def bars(self) -> n.Node:
+        """|x| (absolute value or determinant) and \\|x\\| or ||x|| (a norm)."""
+        start = self.i
+        tok = self.peek()
+        if tok.value == "|" and self.peek(1) is not None and self.peek(1).kind == "bar" and \
+                self.peek(1).value == "|":
+            # ||x||: a norm written with two bars on each side
+            for j in range(start + 2, len(self.toks) - 1):
+                if self.toks[j].kind == "bar" and self.toks[j + 1].kind == "bar" and \
+                        self.toks[j].value == "|" == self.toks[j + 1].value:
+                    inner = self.toks[start + 2:j]
+                    self.i = j + 2
+                    return n.Operator("norm", (self.parse(inner, what="norm"),))
+        end = self.matching_bar(start)
+        if end is None:
+            raise CannotParse("a bar without its closing bar", tok.show())
+        inner = self.toks[start + 1:end]
+        self.i = end + 1
+        name = "norm" if tok.value == "‖" else "abs"
+        return n.Operator(name, (self.parse(inner, what=name),))
+
+    # -- postfix ---------------------------------------------------------------------------------
+    def superscript_reading(self, toks: list[Token]) -> tuple[str, str] | None:
+        key = "".join(t.show() if t.kind != "text" else t.value for t in toks)
+        e = self.registry.get(SUPERSCRIPT, key)
+        return e.value if e is not None else None
 
     def postfix(self, atom: n.Node) -> n.Node:
         power: n.Node | None = None
         while True:
             tok = self.peek()
-            if tok is None:
+            if tok is None or self.at_stop():
                 break
-            if tok.is_char("_") and isinstance(atom, n.Var) and atom.index is None:
-                toks = self.script()
-                if atom.name == "D" and len(toks) == 1 and toks[0].kind in {"text", "char"} \
-                        and toks[0].value.strip() in {"KL", "{KL}"}:
-                    return self.kl()
-                if len(toks) == 1 and toks[0].kind == "text" and toks[0].value.strip() == "KL":
-                    return self.kl()
-                atom = n.Var(atom.name, self.index(toks), atom.sample)
+            if tok.is_char("_", "^"):
+                sub, sup = self.scripts()  # either order: \sigma^2_t is \sigma_t^2
+                if sub is not None:
+                    atom = self.subscripted(atom, sub)
+                if sup is not None:
+                    atom, power = self.superscripted(atom, sup, power)
                 continue
-            if tok.is_char("^"):
-                toks = self.script()
-                if isinstance(atom, n.Var) and toks and toks[0].is_char("(") and toks[-1].is_char(")"):
-                    atom = n.Var(atom.name, atom.index, self.sub_parse(toks[1:-1]))
-                    continue
-                power = self.sub_parse(toks) if power is None else n.Mul((power, self.sub_parse(toks)))
-                if not (isinstance(atom, n.Var) and self.peek() is not None and self.peek().is_char("(")
-                        and self.is_function(atom)):
-                    atom, power = n.Pow(atom, power), None
+            if tok.kind == "open" and tok.value in ("(", "{") and isinstance(atom, n.Var) and \
+                    atom.sample is None:
+                reading = self.registry.application(self, atom, self.peek_delimited() or [], tok.value)
+                if reading is None:
+                    break
+                atom = reading()
                 continue
-            if tok.is_char("(") and isinstance(atom, n.Var) and atom.sample is None:
-                if atom.name in {"p", "q"}:
-                    atom = self.density(atom)
-                    continue
-                if self.is_function(atom):
-                    args = self.paren_args()
-                    atom = n.FuncApp(atom.name, atom.index, tuple(args))
-                    continue
             if tok.is_char("'"):
-                raise CannotParse("prime notation", "'")
+                self.next()
+                if isinstance(atom, (n.Var, n.FuncApp, n.Density)):
+                    atom = replace(atom, marks=atom.marks + ("'",))
+                    continue
+                raise CannotParse("a prime on an expression", "'")
             if tok.is_char("!"):
-                raise CannotParse("factorial", "!")
+                self.next()
+                atom = n.Operator("factorial", (atom,))
+                continue
             break
         if power is not None:
             atom = n.Pow(atom, power)
         return atom
 
+    def subscripted(self, atom: n.Node, toks: list[Token]) -> n.Node:
+        if isinstance(atom, n.Var) and atom.index is None:
+            return replace(atom, index=self.index_of(toks))
+        if isinstance(atom, n.Sqrt) and isinstance(atom.arg, n.Var) and atom.arg.index is None:
+            # \sqrt \beta_{t-1}: the subscript is set after the radical, and means beta_{t-1}
+            return n.Sqrt(replace(atom.arg, index=self.index_of(toks)))
+        if isinstance(atom, n.Operator) and atom.sub is None:
+            return replace(atom, sub=self.index_of(toks))
+        raise CannotParse("a subscript on an expression that takes none", "_")
+
+    def superscripted(self, atom: n.Node, toks: list[Token], power: n.Node | None):
+        """A superscript: a mark (theta^*), a transpose, a sample label (z^{(l)}) or a power.
+
+        A power on a function's name waits for its application: sigma_phi^2(x) is (sigma_phi(x))^2.
+        """
+        reading = self.superscript_reading(toks)
+        if reading is not None and reading[2] and not self.starts_factor():
+            reading = None  # a letter read as a transpose only when a factor follows: else a power
+        if reading is not None:
+            kind, value, note = reading
+            if note:
+                self.note(note)
+            if kind == "mark" and isinstance(atom, (n.Var, n.FuncApp, n.Density)):
+                return replace(atom, marks=atom.marks + (value,)), power
+            return n.Operator(value, (atom,)), power
+        label = self.script_label(toks)
+        if label is not None and isinstance(atom, (n.Var, n.FuncApp, n.Density)):
+            return replace(atom, marks=atom.marks + (f"^{{{label}}}",)), power  # L_t^{simple}
+        if isinstance(atom, n.Var) and atom.sample is None and len(toks) >= 3 and \
+                toks[0].kind == "open" and toks[0].value == "(" and toks[-1].kind == "close" \
+                and self._one_bracket(toks) and power is None:
+            return replace(atom, sample=self.parse(toks[1:-1], what="sample label")), power
+        exponent = self.parse(toks, what="exponent")
+        power = exponent if power is None else n.Mul((power, exponent))
+        if isinstance(atom, n.Var) and self.at("open", "(") and \
+                self.registry.application(self, atom, self.peek_delimited() or []) is not None:
+            return atom, power
+        return n.Pow(atom, power), None
+
+    def script_label(self, toks: list[Token]) -> str | None:
+        """A superscript that is a word (L^{simple}, L^\\text{VLB}): a label, not a power."""
+        if len(toks) == 1 and toks[0].kind == "text" and len(toks[0].value) > 1 and \
+                not self.registry.has(WORD, toks[0].value):
+            return toks[0].value
+        if len(toks) >= 3 and all(t.kind == "char" and t.value.isalpha() and (k == 0 or not t.space)
+                                  for k, t in enumerate(toks)):
+            word = "".join(t.value for t in toks)
+            return None if self.registry.has(WORD, word) else word
+        return None
+
     @staticmethod
-    def is_function(var: n.Var) -> bool:
-        return var.index is not None or var.name in GREEK or var.name in {"f", "g", "h"}
-
-    def index(self, toks: list[Token]) -> n.Node:
+    def _one_bracket(toks: list[Token]) -> bool:
         depth = 0
         for k, t in enumerate(toks):
-            if t.is_char("(", "[", "{"):
+            if t.kind == "open":
                 depth += 1
-            elif t.is_char(")", "]", "}"):
+            elif t.kind == "close":
                 depth -= 1
-            elif t.is_char(":") and depth == 0:
-                return n.Slice(self.sub_parse(toks[:k]), self.sub_parse(toks[k + 1:]))
-        return self.sub_parse(toks)
-
-    def split_top(self, toks: list[Token], seps: set[str]) -> list[tuple[str | None, list[Token]]]:
-        """Split toks on separator chars outside brackets; each piece with the separator before it."""
-        out: list[tuple[str | None, list[Token]]] = []
-        depth, start, sep = 0, 0, None
-        for k, t in enumerate(toks):
-            if t.is_char("(", "[", "{") or t.is_cmd("left"):
-                depth += 1
-            elif t.is_char(")", "]", "}") or t.is_cmd("right"):
-                depth -= 1
-            elif depth == 0 and t.kind == "char" and t.value in seps:
-                out.append((sep, toks[start:k]))
-                sep, start = t.value, k + 1
-        out.append((sep, toks[start:]))
-        return out
-
-    def paren_tokens(self) -> list[Token]:
-        """Tokens inside the (...) that starts here, brackets balanced."""
-        self.expect_char("(")
-        depth, start = 1, self.i
-        while True:
-            t = self.next()
-            if t.is_char("(") or t.is_cmd("left"):
-                depth += 1
-            elif t.is_char(")") or t.is_cmd("right"):
-                depth -= 1
-                if depth == 0 and t.is_char(")"):
-                    return self.toks[start:self.i - 1]
-
-    def paren_args(self) -> list[n.Node]:
-        return [self.sub_parse(piece) for _, piece in self.split_top(self.paren_tokens(), {","})]
-
-    def density(self, var: n.Var) -> n.Node:
-        inner = self.paren_tokens()
-        pieces = self.split_top(inner, {"|"})
-        if len(pieces) > 2 or any(not p for _, p in pieces):
-            raise CannotParse(f"density {var.name}(...) with an unexpected '|'", "|")
-        vars_ = tuple(self.sub_parse(t) for _, t in self.split_top(pieces[0][1], {",", ";"}))
-        given = tuple(self.sub_parse(t) for _, t in self.split_top(pieces[1][1], {",", ";"})) \
-            if len(pieces) == 2 else ()
-        return n.Density(var.name, var.index, vars_, given)
-
-    def kl(self) -> n.Node:
-        inner = self.paren_tokens()
-        # "||" is two '|' chars or \| ; split at the first top-level one.
-        depth = 0
-        for k, t in enumerate(inner):
-            if t.is_char("(", "[", "{") or t.is_cmd("left"):
-                depth += 1
-            elif t.is_char(")", "]", "}") or t.is_cmd("right"):
-                depth -= 1
-            elif depth == 0 and (t.is_cmd("|", "Vert", "parallel") or
-                                 (t.is_char("|") and k + 1 < len(inner) and inner[k + 1].is_char("|"))):
-                width = 1 if t.kind == "cmd" else 2
-                return n.KL(self.sub_parse(inner[:k]), self.sub_parse(inner[k + width:]))
-        raise CannotParse("KL divergence without '||' between its arguments", "D_KL")
-
-    def bracket_body(self) -> n.Node:
-        """A body in [...] or \\left[...\\right] (or parentheses)."""
-        tok = self.peek()
-        if tok is not None and tok.is_cmd("left"):
-            return self.left_group()
-        if tok is not None and tok.is_char("[", "("):
-            close = "]" if tok.value == "[" else ")"
-            self.next()
-            depth, start = 1, self.i
-            while True:
-                t = self.next()
-                if t.is_char(tok.value) or t.is_cmd("left"):
-                    depth += 1
-                elif t.is_char(close) or t.is_cmd("right"):
-                    depth -= 1
-                    if depth == 0 and t.is_char(close):
-                        return self.sub_parse(self.toks[start:self.i - 1])
-        raise CannotParse("expected [...] after the expectation", tok.show() if tok else "end of row")
-
-    def left_group(self) -> n.Node:
-        self.next()  # \left
-        self.next()  # its delimiter
-        depth, start = 1, self.i
-        while True:
-            t = self.next()
-            if t.is_cmd("left"):
-                depth += 1
-            elif t.is_cmd("right"):
-                depth -= 1
-                if depth == 0:
-                    inner = self.toks[start:self.i - 1]
-                    self.next()  # the closing delimiter
-                    return self.sub_parse(inner)
-
-    def atom(self) -> n.Node:
-        tok = self.next()
-        if tok.kind == "num":
-            return n.Num(tok.value)
-        if tok.kind == "char":
-            c = tok.value
-            if c.isalpha():
-                return n.Var(c)
-            if c == "(":
-                self.i -= 1
-                return self.bracket_body()
-            if c == "[":
-                self.i -= 1
-                return self.bracket_body()
-            if c == "{":
-                self.i -= 1
-                return self.sub_parse(self.group())
-            raise CannotParse("unexpected symbol", c)
-        if tok.kind == "text":
-            word = tok.value.strip()
-            if word in {"KL", "D_{KL}"} and self.peek() is not None and self.peek().is_char("("):
-                return self.kl()
-            if word in {"argmax", "argmin"}:
-                return self.argmax(word)
-            raise CannotParse(f"text '{word}' inside an expression", tok.show())
-        name = tok.value
-        if name in GREEK or name in GREEK_VARIANTS:
-            return n.Var(GREEK_VARIANTS.get(name, name))
-        if name in BOLD:
-            inner = self.group()
-            node = self.sub_parse(inner)
-            return node
-        if name in {"frac", "dfrac", "tfrac"}:
-            num = self.sub_parse(self.group())
-            den = self.sub_parse(self.group())
-            return n.Div(num, den)
-        if name in {"log", "ln"}:
-            if self.peek() is not None and self.peek().is_char("_", "^"):
-                raise CannotParse("logarithm with a base or power", self.peek().show())
-            if not self.starts_factor():
-                raise CannotParse("\\log without an argument", "\\log")
-            return n.Log(self.parse_factor())
-        if name == "exp":
-            return n.Exp(self.parse_factor())
-        if name == "sqrt":
-            if self.peek() is not None and self.peek().is_char("["):
-                raise CannotParse("root with an index", "\\sqrt[")
-            return n.Sqrt(self.sub_parse(self.group()))
-        if name == "int":
-            return self.integral()
-        if name in {"sum", "prod"}:
-            return self.bigop(name)
-        if name == "mathbb":
-            letter = "".join(t.value for t in self.group())
-            if letter == "E":
-                return self.expectation()
-            raise CannotParse(f"\\mathbb{{{letter}}}", "\\mathbb{" + letter + "}")
-        if name == "mathcal":
-            letter = "".join(t.value for t in self.group())
-            if letter == "N":
-                return self.normal()
-            raise CannotParse(f"\\mathcal{{{letter}}}", "\\mathcal{" + letter + "}")
-        if name in {"underbrace", "overbrace"}:
-            body = self.sub_parse(self.group())
-            note = ""
-            if self.peek() is not None and self.peek().is_char("_", "^"):
-                note = " ".join(t.value for t in self.script())
-            return n.Annotated(body, note.strip())
-        if name == "left":
-            self.i -= 1
-            return self.left_group()
-        if name in {"argmax", "argmin"}:
-            return self.argmax(name)
-        if name in {"infty"}:
-            return n.Var("infty")
-        raise CannotParse(f"unknown command \\{name}", "\\" + name)
-
-    def integral(self) -> n.Node:
-        lower = upper = None
-        while self.peek() is not None and self.peek().is_char("_", "^"):
-            which = self.peek().value
-            bound = self.sub_parse(self.script())
-            if which == "_":
-                lower = bound
-            else:
-                upper = bound
-        self.integral_vars += 1
-        body = self.parse_expr()
-        self.integral_vars -= 1
-        if not self.at_differential_any():
-            tok = self.peek()
-            raise CannotParse("integral without its differential d(variable)",
-                              tok.show() if tok else "end of row")
-        self.next()  # d
-        var = self.parse_factor_plain()
-        return n.Integral(body, var, lower, upper)
-
-    def at_differential_any(self) -> bool:
-        self.integral_vars += 1
-        try:
-            return self.at_differential()
-        finally:
-            self.integral_vars -= 1
-
-    def parse_factor_plain(self) -> n.Node:
-        tok = self.next()
-        if tok.kind == "cmd" and tok.value in BOLD:
-            return self.sub_parse(self.group())
-        if tok.kind == "cmd" and (tok.value in GREEK or tok.value in GREEK_VARIANTS):
-            var = n.Var(GREEK_VARIANTS.get(tok.value, tok.value))
-        elif tok.kind == "char" and tok.value.isalpha():
-            var = n.Var(tok.value)
-        else:
-            raise CannotParse("expected the integration variable", tok.show())
-        if self.peek() is not None and self.peek().is_char("_"):
-            var = n.Var(var.name, self.index(self.script()))
-        return var
-
-    def bigop(self, op: str) -> n.Node:
-        index = lower = upper = None
-        while self.peek() is not None and self.peek().is_char("_", "^"):
-            which = self.peek().value
-            toks = self.script()
-            if which == "^":
-                upper = self.sub_parse(toks)
-                continue
-            eq = [k for k, t in enumerate(toks) if t.is_char("=")]
-            if eq:
-                index = self.sub_parse(toks[:eq[0]])
-                lower = self.sub_parse(toks[eq[0] + 1:])
-            else:
-                index = self.sub_parse(toks)
-        body = self.parse_term()
-        return n.BigOp(op, index, lower, upper, body)
-
-    def expectation(self) -> n.Node:
-        dist = None
-        if self.peek() is not None and self.peek().is_char("_"):
-            toks = self.script()
-            # E_{z ~ q(z|x)} is the same as E_{q(z|x)}
-            sims = [k for k, t in enumerate(toks) if t.is_cmd("sim")]
-            dist = self.sub_parse(toks[sims[0] + 1:] if sims else toks)
-        return n.Expectation(dist, self.bracket_body())
-
-    def normal(self) -> n.Node:
-        pieces = self.split_top(self.paren_tokens(), {";", ","})
-        seps = [s for s, _ in pieces[1:]]
-        args = [self.sub_parse(t) for _, t in pieces]
-        if len(args) == 3 and seps == [";", ","]:
-            return n.Normal(args[0], args[1], args[2], ";")
-        if len(args) == 3 and seps == [",", ","]:
-            self.notes.append("N(·,·,·) written with ',' where ';' separates the variable: "
-                              "read as N(variable; mean, covariance)")
-            return n.Normal(args[0], args[1], args[2], ",")
-        if len(args) == 2:
-            return n.Normal(None, args[0], args[1], ",")
-        raise CannotParse("\\mathcal{N} with arguments other than (variable; mean, covariance)",
-                          "\\mathcal{N}")
-
-
-def _top_level(tokens: list[Token]) -> list[int]:
-    """Depth (brackets, braces, \\left/\\right) before each token."""
-    depths, depth = [], 0
-    for t in tokens:
-        if t.is_char(")", "]", "}") or t.is_cmd("right"):
-            depth -= 1
-        depths.append(depth)
-        if t.is_char("(", "[", "{") or t.is_cmd("left"):
-            depth += 1
-    return depths
-
-
-def _clause(tokens: list[Token], notes: list[str]) -> tuple[n.Sampling, ...]:
-    out = []
-    parser = Parser([], notes)
-    for _, piece in parser.split_top(tokens, {","}):
-        sims = [k for k, t in enumerate(piece) if t.is_cmd("sim")]
-        if len(sims) != 1:
-            raise CannotParse("clause other than 'variable \\sim distribution'",
-                              " ".join(t.show() for t in piece[:4]))
-        var = parser.sub_parse(piece[:sims[0]])
-        dist = parser.sub_parse(piece[sims[0] + 1:])
-        out.append(n.Sampling(var, dist))
-    return tuple(out)
-
-
-def parse_row(tex: str) -> n.Row:
-    """Parse one displayed row (Markdown escapes already undone)."""
-    tokens = tokenize(tex)
-    notes: list[str] = mixed_bold_notes(tex)
-    clauses: tuple[n.Sampling, ...] = ()
-    depths = _top_level(tokens)
-    for k, t in enumerate(tokens):
-        if t.kind == "text" and depths[k] == 0 and t.value.strip().split(" ")[0] in CLAUSE_WORDS:
-            word = t.value.strip()
-            rest = word.split(" ", 1)[1:] if " " in word else []
-            if rest:
-                raise CannotParse("text after the clause word", t.show())
-            clauses = _clause(tokens[k + 1:], notes)
-            tokens, depths = tokens[:k], depths[:k]
-            break
-    while tokens and tokens[-1].is_char(",", ".", ";"):
-        tokens, depths = tokens[:-1], depths[:-1]
-    keep = [(t, d) for t, d in zip(tokens, depths) if not t.is_char("&")
-            and not (t.kind == "cmd" and t.value in IGNORED)]
-    tokens = [t for t, _ in keep]
-    depths = [d for _, d in keep]
-    cut = [k for k, t in enumerate(tokens) if depths[k] == 0 and relation_of(t)]
-    # ":=" is two chars
-    cut = [k for k in cut if not (tokens[k].is_char("=") and k > 0 and tokens[k - 1].is_char(":"))]
-    parts: list[n.Node | None] = []
-    relations: list[str] = []
-    aside = False
-    if not cut:
-        # a parenthesised aside at the end: "expr (\leq rhs)"
-        last = len(tokens) - 1
-        if last > 0 and tokens[last].is_char(")") and depths[last] == 0:
-            open_k = max(k for k in range(last) if depths[k] == 0 and tokens[k].is_char("("))
-            inner = tokens[open_k + 1:last]
-            if inner and relation_of(inner[0]) and open_k > 0:
-                parser = Parser(tokens[:open_k], notes)
-                return n.Row((parser.sub_parse(tokens[:open_k]),
-                              parser.sub_parse(inner[1:])), (relation_of(inner[0]),), True,
-                             clauses, tuple(notes))
-        if not tokens:
-            raise CannotParse("empty row")
-        return n.Row((Parser(tokens, notes).sub_parse(tokens),), (), False, clauses, tuple(notes))
-    bounds = [-1] + cut + [len(tokens)]
-    parser = Parser([], notes)
-    for a, b in zip(bounds, bounds[1:]):
-        piece = tokens[a + 1:b]
-        if piece and piece[-1].is_char(":") and b < len(tokens) and tokens[b].is_char("="):
-            piece = piece[:-1]
-        parts.append(parser.sub_parse(piece) if piece else None)
-    for k in cut:
-        rel = relation_of(tokens[k])
-        if tokens[k].is_char("=") and k > 0 and tokens[k - 1].is_char(":"):
-            rel = ":="
-        relations.append(rel)
-    if any(p is None for p in parts[1:]):
-        raise CannotParse("relation without a right-hand side", tokens[cut[-1]].show())
-    return n.Row(tuple(parts), tuple(relations), aside, clauses, tuple(notes))
+                if depth == 0 and k != len(toks) - 1:
+                    return False
+        return True

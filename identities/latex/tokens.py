@@ -1,20 +1,37 @@
-"""Tokenizer for the LaTeX math of one display row."""
+"""TeX lexer for the math of one display row: control sequences, characters and numbers.
+
+Tokens are the TeX ones, plus two conveniences: a run of digits (with one decimal point) is one
+``num`` token, and every token records whether whitespace preceded it (``space``), which text
+groups such as ``\\text{ for }`` need and which math ignores. A ``%`` starts a comment to the end
+of the line, as in TeX and in MathJax. Nothing here knows a command's meaning.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from elbo_suite.identities.errors import LatexSyntaxError
+from elbo_suite.identities.errors import CannotParse
 
-# Commands whose braced argument is text, kept verbatim as one token.
-TEXT_COMMANDS = {"text", "textrm", "mathrm", "operatorname", "mbox", "textit", "textbf"}
+# A derivation never writes a 100-digit number; a longer run is hostile input, refused here so
+# that no later stage converts it (Python's int-from-string limit is 4300 digits).
+MAX_DIGITS = 100
 
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # "cmd" (\name or \<symbol>), "text" (\text{...} and friends), "num", "char"
+    # "cmd"   \name or \<symbol>: value is the name without the backslash ("alpha", ",", "{")
+    # "char"  one character: letters, digits are "num", punctuation, braces, "&", "^", "_"
+    # "num"   a run of digits, possibly with one decimal point
+    # "param" #1 .. #9 inside a macro body
+    # "text"  a text group read as words (\text{...}, \mathrm{KL}): value is the words; made by
+    #         the parser's normalisation, never by the lexer
+    # "open" / "close" / "bar"  visible delimiters after normalisation: value "(", "[", "\\{",
+    #         "<", "|", "‖", "." (an invisible \left. or \right.)
+    kind: str
     value: str
-    pos: int  # offset in the row's LaTeX
+    pos: int = 0  # offset in the row's LaTeX (of the macro use, for expanded tokens)
+    space: bool = False  # whitespace before it in the source
+    style: str = ""  # for "text": the command that made it ("text", "mathrm", "operatorname", ...)
 
     def is_char(self, *values: str) -> bool:
         return self.kind == "char" and self.value in values
@@ -26,57 +43,52 @@ class Token:
         if self.kind == "cmd":
             return "\\" + self.value
         if self.kind == "text":
-            return "\\text{" + self.value + "}"
+            return f"\\{self.style or 'text'}{{{self.value}}}"
+        if self.kind == "param":
+            return "#" + self.value
+        if self.kind in ("open", "close", "bar") and self.value == ".":
+            return ("\\left." if self.kind == "open" else "\\right.")
         return self.value
 
-
-def _braced(tex: str, i: int) -> tuple[str, int]:
-    """Content of the {...} group starting at tex[i] == '{', and the index after it."""
-    depth = 0
-    for j in range(i, len(tex)):
-        if tex[j] == "\\":
-            continue
-        if tex[j] == "{" and (j == 0 or tex[j - 1] != "\\"):
-            depth += 1
-        elif tex[j] == "}" and tex[j - 1] != "\\":
-            depth -= 1
-            if depth == 0:
-                return tex[i + 1:j], j + 1
-    raise LatexSyntaxError(f"unbalanced braces: '{{' at column {i} is never closed")
+    def moved(self, pos: int) -> "Token":
+        return replace(self, pos=pos)
 
 
 def tokenize(tex: str) -> list[Token]:
+    """The tokens of ``tex``; CannotParse for a number longer than MAX_DIGITS."""
     tokens: list[Token] = []
-    i = 0
-    n = len(tex)
+    i, n = 0, len(tex)
+    space = False
     while i < n:
         c = tex[i]
         if c.isspace():
+            space = True
             i += 1
+            continue
+        if c == "%":  # a comment runs to the end of the line
+            while i < n and tex[i] != "\n":
+                i += 1
+            space = True
             continue
         if c == "\\":
             if i + 1 < n and tex[i + 1].isalpha():
                 j = i + 1
                 while j < n and tex[j].isalpha():
                     j += 1
-                name = tex[i + 1:j]
-                if name in TEXT_COMMANDS:
-                    k = j
-                    while k < n and tex[k].isspace():
-                        k += 1
-                    if k < n and tex[k] == "{":
-                        content, j = _braced(tex, k)
-                        tokens.append(Token("text", content, i))
-                        i = j
-                        continue
-                tokens.append(Token("cmd", name, i))
+                tokens.append(Token("cmd", tex[i + 1:j], i, space))
                 i = j
-                continue
-            if i + 1 < n:
-                tokens.append(Token("cmd", tex[i + 1], i))
+            elif i + 1 < n:
+                tokens.append(Token("cmd", tex[i + 1], i, space))
                 i += 2
-                continue
-            raise LatexSyntaxError("a lone backslash ends the row")
+            else:
+                i += 1  # a lone trailing backslash is nothing
+            space = False
+            continue
+        if c == "#" and i + 1 < n and tex[i + 1].isdigit():
+            tokens.append(Token("param", tex[i + 1], i, space))
+            i += 2
+            space = False
+            continue
         if c.isdigit():
             j = i
             while j < n and tex[j].isdigit():
@@ -85,9 +97,52 @@ def tokenize(tex: str) -> list[Token]:
                 j += 1
                 while j < n and tex[j].isdigit():
                     j += 1
-            tokens.append(Token("num", tex[i:j], i))
+            if j - i > MAX_DIGITS:
+                raise CannotParse(f"a number of {j - i} digits (more than {MAX_DIGITS})",
+                                  tex[i:i + 12] + "...")
+            tokens.append(Token("num", tex[i:j], i, space))
             i = j
+            space = False
             continue
-        tokens.append(Token("char", c, i))
+        tokens.append(Token("char", c, i, space))
         i += 1
+        space = False
     return tokens
+
+
+# Spacing commands that are spaces between words in a text group.
+TEXT_SPACES = {",", ";", ":", " ", "quad", "qquad", "enspace", "thinspace", "medspace", "thickspace"}
+
+
+def words_of(tokens: list[Token]) -> str:
+    """The words of a text group: spacing commands are spaces, everything else as written."""
+    parts: list[str] = []
+    for t in tokens:
+        if t.space:
+            parts.append(" ")
+        if t.kind == "cmd" and t.value in TEXT_SPACES:
+            parts.append(" ")
+        elif t.kind == "cmd" and not t.value.isalpha():
+            parts.append(t.value)  # \_ \% \$ \& \{ in text
+        elif t.kind in ("char", "num", "text"):
+            parts.append(t.value)
+        elif t.kind == "cmd":
+            parts.append("\\" + t.value)
+        else:
+            parts.append(t.show())
+    return " ".join("".join(parts).split())
+
+
+def source_of(tokens: list[Token]) -> str:
+    """A LaTeX rendering of tokens (for evidence and for text arguments)."""
+    out: list[str] = []
+    for k, t in enumerate(tokens):
+        if t.space and out:
+            out.append(" ")
+        s = t.show()
+        if t.kind == "cmd" and s[1:].isalpha() and k + 1 < len(tokens) and \
+                tokens[k + 1].kind in ("char", "num", "cmd") and not tokens[k + 1].space and \
+                (tokens[k + 1].value[:1].isalpha() or tokens[k + 1].kind == "num"):
+            s += " "
+        out.append(s)
+    return "".join(out)

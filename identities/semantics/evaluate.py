@@ -16,14 +16,27 @@ from elbo_suite.identities.semantics.errors import NotApplicable, NotClosed
 from elbo_suite.identities.semantics.symbols import doc_symbol
 
 
+_TRAILING_MARKS = ("*", "'", "''")
+
+
+def marked_name(name: str, marks: tuple[str, ...] = ()) -> str:
+    """A name with the marks that make it another symbol: bar{alpha}, cal{L}, theta*, x'."""
+    for mark in marks:
+        if mark in _TRAILING_MARKS or mark.startswith("^"):
+            name = f"{name}{mark}"
+        else:
+            name = f"{mark}{{{name}}}"
+    return name
+
+
 def var_key(node: n.Node) -> str:
-    """A variable's name with its index: z, x, x_t, x_{1:T}; bold is typography."""
+    """A variable's name with its marks and index: z, x_t, x_{1:T}, bar{alpha}_{t}, theta*;
+    bold is typography."""
     if isinstance(node, n.Var):
-        if node.sample is not None:
-            return var_key(n.Var(node.name, node.index))
+        name = marked_name(node.name, node.marks)
         if node.index is None:
-            return node.name
-        return f"{node.name}_{{{render(node.index)}}}"
+            return name
+        return f"{name}_{{{render(node.index)}}}"
     if isinstance(node, n.Num) and node.value == "0":
         return "0"
     raise NotApplicable(f"{render(node)} is not a variable")
@@ -36,15 +49,16 @@ def render(node: n.Node | None) -> str:
     if isinstance(node, n.Num):
         return node.value
     if isinstance(node, n.Var):
-        s = node.name if node.index is None else f"{node.name}_{render(node.index)}"
+        name = marked_name(node.name, node.marks)
+        s = name if node.index is None else f"{name}_{render(node.index)}"
         return s + (f"^({render(node.sample)})" if node.sample is not None else "")
     if isinstance(node, n.Slice):
         return f"{render(node.lower)}:{render(node.upper)}"
     if isinstance(node, n.FuncApp):
-        head = node.name if node.index is None else f"{node.name}_{render(node.index)}"
-        return f"{head}({', '.join(render(a) for a in node.args)})"
+        return f"{function_head(node)}({', '.join(render(a) for a in node.args)})"
     if isinstance(node, n.Density):
-        head = node.kind if node.subscript is None else f"{node.kind}_{render(node.subscript)}"
+        kind = marked_name(node.kind, node.marks)
+        head = kind if node.subscript is None else f"{kind}_{render(node.subscript)}"
         inner = ", ".join(render(v) for v in node.variables)
         if node.given:
             inner += "|" + ", ".join(render(v) for v in node.given)
@@ -75,7 +89,8 @@ def render(node: n.Node | None) -> str:
     if isinstance(node, n.Integral):
         return f"∫ {render(node.body)} d{render(node.variable)}"
     if isinstance(node, n.Expectation):
-        return f"E_{render(node.dist)}[{render(node.body)}]"
+        given = " | " + ", ".join(render(g) for g in node.given) if node.given else ""
+        return f"E_{render(node.dist)}[{render(node.body)}{given}]"
     if isinstance(node, n.KL):
         return f"KL({render(node.left)} || {render(node.right)})"
     if isinstance(node, n.BigOp):
@@ -88,7 +103,40 @@ def render(node: n.Node | None) -> str:
         return render(node.body)
     if isinstance(node, n.Sampling):
         return f"{render(node.variable)} ~ {render(node.dist)}"
+    if isinstance(node, n.Tuple):
+        inner = ", ".join(render(x) for x in node.items) if node.delimiter != "|" else \
+            "|".join(render(x) for x in node.items)
+        close = {"(": ")", "[": "]", "{": "}"}.get(node.delimiter, "")
+        return f"{node.delimiter if node.delimiter != '|' else ''}{inner}{close}"
+    if isinstance(node, n.Dots):
+        return "..."
+    if isinstance(node, n.Constant):
+        return node.word
+    if isinstance(node, n.Operator):
+        sub = f"_{{{render(node.sub)}}}" if node.sub is not None else ""
+        return f"{node.name}{sub}({', '.join(render(a) for a in node.args)})"
+    if isinstance(node, n.Derivative):
+        d = "∂" if node.partial else "d"
+        return f"{d}({render(node.body)})/{d}{render(node.wrt)}"
+    if isinstance(node, n.Compare):
+        out = render(node.parts[0])
+        for rel, part in zip(node.relations, node.parts[1:]):
+            out += f" {rel} {render(part)}"
+        return out
+    if isinstance(node, n.Quantified):
+        cond = f": {render(node.condition)}" if node.condition is not None else ""
+        return f"{node.quantifier} {', '.join(render(v) for v in node.variables)}{cond}"
+    if isinstance(node, n.Text):
+        return f"'{node.words}'"
+    if isinstance(node, n.Side):
+        return f"{node.word} {render(node.statement)}"
     return type(node).__name__
+
+
+def function_head(node: n.FuncApp) -> str:
+    """mu_theta, hat{x}_theta: a function's name with its marks and subscript."""
+    name = marked_name(node.name, node.marks)
+    return name if node.index is None else f"{name}_{render(node.index)}"
 
 
 def _paren(node: n.Node) -> str:
@@ -133,7 +181,7 @@ class Family:
         inner = ",".join(var_key(v) for v in node.variables)
         if node.given:
             inner += "|" + ",".join(var_key(v) for v in node.given)
-        return f"{node.kind}({inner})"
+        return f"{marked_name(node.kind, node.marks)}({inner})"
 
     # leaves, supplied by each family -------------------------------------------------------
     def const(self, expr):
@@ -195,8 +243,7 @@ class Family:
         args = [var_key(a) for a in node.args]
         if self.latent in args or any(a in ctx.bound for a in args):
             raise NotClosed(f"{render(node)}: a free function of the integration variable")
-        head = node.name if node.index is None else f"{node.name}_{render(node.index)}"
-        return self.const(self.symbol(f"{head}({','.join(args)})"))
+        return self.const(self.symbol(f"{function_head(node)}({','.join(args)})"))
 
     def _eval_Density(self, node: n.Density, ctx):
         return self.density(node, ctx)
@@ -255,6 +302,8 @@ class Family:
         return self.integrate(self._eval(node.body, inner), inner)
 
     def _eval_Expectation(self, node: n.Expectation, ctx):
+        if node.given:
+            raise NotClosed("a conditional expectation E[. | .]")
         if node.dist is None:
             raise NotClosed("expectation without its distribution")
         inner = self._scope(self._variable_of(node.dist), ctx)

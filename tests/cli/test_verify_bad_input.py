@@ -43,13 +43,18 @@ def test_document_without_display_math(one_error_line, run_cli, tmp_path):
     ],
     ids=["unbalanced-brace", "left-without-right"],
 )
-def test_malformed_latex_is_bad_input(one_error_line, run_cli, tmp_path, body, fragment):
+def test_malformed_latex_is_an_unverified_row_and_the_rest_is_judged(run_cli, tmp_path, body, fragment):
+    """A typo in one block costs that row, never the document: the row names the fault."""
+    import json
+
     doc = tmp_path / "bad.md"
-    doc.write_text(f"$$\n{body}\n$$\n", encoding="utf-8")
-    result = run_cli("verify", str(doc))
-    assert result.code == 2
-    line = one_error_line(result.err)
-    assert fragment in line and "line 1" in line and "expected" in line
+    doc.write_text(f"$$\n{body}\n$$\n\n$$\np(x)=\\int p(x,z)dz\n$$\n", encoding="utf-8")
+    result = run_cli("verify", str(doc), "--json", "-")
+    assert result.code == 1
+    bad, good = json.loads(result.out)["rows"]
+    assert bad["verdict"] == "unverified" and bad["evidence"].startswith("cannot parse:")
+    assert fragment in bad["evidence"]
+    assert good["verdict"] == "verified"
 
 
 def test_unparseable_row_is_unverified_with_the_reason(run_cli, tmp_path):
@@ -64,12 +69,21 @@ def test_unparseable_row_is_unverified_with_the_reason(run_cli, tmp_path):
     assert row["verdict"] == "unverified" and row["evidence"].startswith("cannot parse:")
 
 
-def test_unterminated_display_block(one_error_line, run_cli, tmp_path):
+def test_unterminated_display_block_without_other_math(one_error_line, run_cli, tmp_path):
     doc = tmp_path / "open.md"
-    doc.write_text("$$\n\\begin{align}\np(x)=\\int p(x,z)dz\n\\end{align}\n", encoding="utf-8")
+    doc.write_text("$$\np(x)=\\int p(x,z)dz\n", encoding="utf-8")
     result = run_cli("verify", str(doc))
     assert result.code == 2
     assert "$$" in one_error_line(result.err)
+
+
+def test_unclosed_dollars_are_reported_and_the_math_the_page_shows_is_judged(run_cli, tmp_path):
+    """MathJax leaves an unclosed $$ as text but still renders the align environment after it."""
+    doc = tmp_path / "open.md"
+    doc.write_text("$$\n\\begin{align}\np(x)=\\int p(x,z)dz\n\\end{align}\n", encoding="utf-8")
+    result = run_cli("verify", str(doc))
+    assert result.code == 0
+    assert "'$$' on line 1 is never closed" in result.err
 
 
 def test_unknown_subcommand_is_usage_error(one_error_line, run_cli):

@@ -15,15 +15,21 @@ def test_identities_import_does_not_pull_in_torch():
     assert out.stdout.strip() == "False"
 
 
+def test_a_document_without_display_math_raises_document_error():
+    with pytest.raises(DocumentError) as info:
+        verify_document("just prose\n")
+    assert "no display math" in str(info.value)
+
+
 @pytest.mark.parametrize("text, fragment", [
-    ("just prose\n", "no display math"),
     ("$$\n\\frac{p(x)}{q\n$$\n", "unbalanced braces"),
     ("$$\n\\left[ p(x)\n$$\n", "\\left"),
 ])
-def test_bad_documents_raise_document_error(text, fragment):
-    with pytest.raises(DocumentError) as info:
-        verify_document(text)
-    assert fragment in str(info.value)
+def test_malformed_latex_is_an_unverified_row_not_a_lost_document(text, fragment):
+    doc = verify_document(text + "$$\np(x)=\\int p(x,z)dz\n$$\n")
+    bad, good = doc.rows
+    assert bad.verdict == "unverified" and fragment in bad.evidence
+    assert good.verdict == "verified"
 
 
 def test_verify_path_on_missing_file(tmp_path):
