@@ -226,13 +226,21 @@ class _Verifier:
                 chain.append((row.parts[0], None, VERIFIED, f"the expression of {label}"))
             return finish(Outcome(DEFINITION, role.reason))
         self.document.declare(row)
-        defined = self.document.definition(row, label)
+        defined = self.document.definition(row, label) or self.document.sampling_law(row, label)
         if defined is not None:
             chain.clear()
             self.known.record(role, row, label)
+            if len(row.parts) > 1 and row.parts[1] is not None:
+                # "f(x) = A \\ &= B": the rows that continue a definition start from its value
+                chain.append((row.parts[1], None, VERIFIED, f"the value {label} binds"))
             return finish(defined)
         if self.document.claimed(row):
             role = roles.Role(roles.CLAIM)  # the chain's notation says what this row derives
+        elif role.kind != roles.DEFINITION:
+            bound = self.document.first_binding(row, label)
+            if bound is not None:  # sigma^2 = 1/A = ...: the first relation binds, the rest claim
+                role = roles.Role(roles.DEFINITION, (bound.head,), 1,
+                                  f"assignment to {render(row.parts[0])}, a name no earlier row binds")
         if row.parts[0] is not None and isinstance(row.parts[0], n.Density) and \
                 isinstance(row.parts[1], n.Normal) and len(row.parts) == 2 and relation in {"=", ":="} \
                 and not self.document.derived(row.parts[0]):
@@ -257,6 +265,10 @@ class _Verifier:
             self.known.record(role, row, label)
             claims = list(zip(row.relations[role.first_claim:], row.parts[role.first_claim + 1:]))
             if not claims:
+                if len(row.parts) > 1 and row.parts[1] is not None:
+                    # the rows that continue a definition ("&= ...") start from its value
+                    chain.append((self.known.substitute(row.parts[1]), None, VERIFIED,
+                                  f"the value {label} binds"))
                 return finish(Outcome(DEFINITION, "definition: " + role.reason))
             # The relations after the binding one claim something about the bound value.
             chain.append((self.known.substitute(row.parts[role.first_claim]), None, VERIFIED,
@@ -295,7 +307,9 @@ class _Verifier:
             # The anchor: the last expression of the chain that holds (each entry keeps the verdict
             # of the step into it; the chain's first expression holds by construction).
             anchor = max((i for i, entry in enumerate(chain) if entry[2] == VERIFIED), default=-1)
-            if prev_verdict == REFUTED and 0 <= anchor < len(chain) - 1:
+            if prev_verdict == REFUTED and 0 <= anchor < len(chain) - 1 and step.verdict != VERIFIED:
+                # (a step that holds from the refuted row is correct: it is not blamed for the
+                # earlier error, and becomes the chain's new anchor)
                 composed = None
                 for _, r, _, _ in chain[anchor + 1:]:
                     composed = compose(composed, r)
@@ -332,10 +346,15 @@ class _Verifier:
         if outcome.verdict != REFUTED:
             return outcome
         if self.document.applies(left, right, self.subject):
+            blockers = roles.refutation_blockers([_identity(left), _identity(right)], self.known, self.index)
             # the chain families instantiate the document's own model: their counterexamples set
-            # random variables and schedules consistently, so they are refutations
-            return outcome
-        blockers = roles.refutation_blockers([left, right], self.known, self.index)
+            # random variables and schedules consistently; only a name the document leaves
+            # undefined (or defines later) keeps a counterexample from being a refutation
+            blockers = [b for b in blockers if b.endswith(("defined only by a later row",
+                                                           "does not define in display math"))]
+            blockers += self.document.unmodelled(left, right, self.known.bound)
+        else:
+            blockers = roles.refutation_blockers([left, right], self.known, self.index)
         if not blockers:
             return outcome
         return Outcome(UNVERIFIED, "not refuted: a point where the sides differ exists only if "
@@ -367,6 +386,20 @@ class _Verifier:
     @staticmethod
     def _label_of(chain, index) -> str:
         return chain[index][3]
+
+
+def _identity(node):
+    """The expression with the identity matrix written plainly (\\mathcal{I}, \\mathbb{I} are I)."""
+    if isinstance(node, tuple):
+        return tuple(_identity(x) for x in node)
+    if not isinstance(node, n.Node):
+        return node
+    if isinstance(node, n.Var) and node.name == "I" and node.index is None and getattr(node, "marks", ()):
+        return n.Var("I")
+    changes = {f: _identity(getattr(node, f)) for f in node.__dataclass_fields__}
+    if all(changes[f] is getattr(node, f) for f in changes):
+        return node
+    return type(node)(**changes)
 
 
 def _parse(tex: str, macros: MacroTable | None = None):

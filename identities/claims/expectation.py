@@ -60,6 +60,8 @@ def _everywhere(family, left, right, given_at: list[str], world0, env0) -> bool:
             continue
         except Exception:  # a side without a value at this step: not evidence either way
             continue
+        if diff.is_zero():
+            continue  # the step holds outright here
         given = _reindex(given_at, env0, env, diff.variables())
         if given is None:
             return False

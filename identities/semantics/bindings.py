@@ -20,7 +20,7 @@ from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.semantics.evaluate import render
 
 LEARNED_SUBSCRIPTS = {"theta", "phi", "eta", "psi"}
-NOISE_NAMES = {"epsilon"}
+NOISE_NAMES = frozenset({"epsilon"})  # noise by the field's convention; documents declare more
 
 
 def head_of(node: n.Node) -> tuple | None:
@@ -111,6 +111,13 @@ class Bindings:
     signatures: dict[tuple, tuple[n.Node, ...]] = field(default_factory=dict)
     noises: dict[str, Noise] = field(default_factory=dict)
     seen_learned: set = field(default_factory=set)
+    noise_names: set = field(default_factory=lambda: set(NOISE_NAMES))  # + declared: z_t ~ N(0, I)
+
+    def declare_noise(self, variable: n.Node) -> None:
+        """A variable the document samples from a centred Gaussian is a noise (Weng's z_t)."""
+        for x in walk(variable):
+            if isinstance(x, n.Var):
+                self.noise_names.add(x.name)
 
     # -- document-wide signatures -------------------------------------------------------------
     def learn_signatures(self, node: n.Node) -> None:
@@ -130,6 +137,10 @@ class Bindings:
         target = left
         if isinstance(left, n.Pow) and isinstance(left.exp, n.Num) and left.exp.value == "2":
             target, squared = left.base, True
+        if squared and isinstance(target, n.Var) and target.sample is None and \
+                head_of(target) not in self.definitions and not any(
+                    head_of(x) == head_of(target) for x in walk(right)):
+            return Definition(head_of(target), (), right, label, squared)  # sigma^2 = ...
         if not isinstance(target, n.FuncApp) or not _plain_params(target.args):
             return None
         head = head_of(target)
@@ -188,11 +199,11 @@ class Bindings:
     def learn_noise(self, subject: n.Node, expr: n.Node, label: str) -> list[str]:
         """Bind each noise that appears alone in a sampling rule subject = rest + scale * noise."""
         terms = expr.terms if isinstance(expr, n.Add) else (expr,)
-        noisy = [(k, t) for k, t in enumerate(terms) if _noises(t)]
+        noisy = [(k, t) for k, t in enumerate(terms) if _noises(t, self.noise_names)]
         if len(noisy) != 1:
             return []
         k, term = noisy[0]
-        found = _noises(term)
+        found = _noises(term, self.noise_names)
         if len(found) != 1:
             return []
         noise = found[0]
@@ -209,6 +220,19 @@ class Bindings:
         self.noises[key] = Noise(subject, rest, scale, label)
         return [key]
 
+    def hidden(self, keys: set):
+        """A context in which the given noises count as fresh (a new sampling rule reuses a name)."""
+        bindings = self
+
+        class _Hidden:
+            def __enter__(self):
+                self.saved = {k: bindings.noises.pop(k) for k in list(keys) if k in bindings.noises}
+
+            def __exit__(self, *exc):
+                bindings.noises.update(self.saved)
+
+        return _Hidden()
+
     def noise(self, node: n.Var) -> n.Node | None:
         b = self.noises.get(self.noise_key(node))
         if b is None:
@@ -219,12 +243,12 @@ class Bindings:
         self.noises.pop(self.noise_key(node), None)
 
 
-def _noises(node: n.Node) -> list[n.Var]:
-    return [x for x in walk(node) if isinstance(x, n.Var) and x.name in NOISE_NAMES]
+def _noises(node: n.Node, names=NOISE_NAMES) -> list[n.Var]:
+    return [x for x in walk(node) if isinstance(x, n.Var) and x.name in names]
 
 
-def is_noise(node: n.Node) -> bool:
-    return isinstance(node, n.Var) and node.name in NOISE_NAMES
+def is_noise(node: n.Node, names=NOISE_NAMES) -> bool:
+    return isinstance(node, n.Var) and node.name in names
 
 
 def _plain_params(args: tuple) -> bool:

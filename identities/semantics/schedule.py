@@ -44,7 +44,7 @@ def needs_model(node: n.Node, bindings: Bindings) -> str | None:
             return f"{kind.lower()} {render(x)}"
         if kind == "Operator" and x.name == "grad":
             return "a score (gradient of a log-density)"
-        if isinstance(x, n.Var) and is_noise(x) and bindings.noise(x) is None:
+        if isinstance(x, n.Var) and is_noise(x, bindings.noise_names) and bindings.noise(x) is None:
             return f"the noise {render(x)}, which no earlier sampling rule names"
         if isinstance(x, n.Var) and x.name == "mu" and isinstance(x.index, n.Var) and \
                 x.index.index is not None:
@@ -115,7 +115,7 @@ class ScheduleFamily:
         marks = tuple(getattr(node, "marks", ()))
         if node.sample is not None:
             raise NotApplicable("a Monte Carlo draw")
-        if is_noise(node):
+        if is_noise(node, self.bindings.noise_names):
             bound = self.bindings.noise(node)
             if bound is None:
                 raise NotApplicable(f"the noise {render(node)} is random")
@@ -134,7 +134,8 @@ class ScheduleFamily:
             if node.name == "beta":
                 return 1 - self._alpha(base, k, (), syms)
             return self._alpha(base, k, marks, syms)
-        signature = self.bindings.signature(node)
+        signature = self.bindings.signature(node) if (
+            is_learned(node) or head_of(node) in self.bindings.definitions) else None
         if signature is not None:
             app = n.FuncApp(node.name, node.index, signature, *((marks,) if marks else ()))
             self.notes.add(f"{render(node)} read as {render(app)}")
@@ -163,9 +164,7 @@ class ScheduleFamily:
                 raise Divergent(f"α_{k} is outside the schedule")
             return syms.concrete.setdefault(k, _symbol(f"α_{k}", True))
         table = syms.alpha_bar if marks == ("bar",) else syms.alpha
-        if base != "t":
-            table = syms.concrete.setdefault(("base", base, marks == ("bar",)), {})
-        return table.setdefault(k, _symbol(f"{'ᾱ' if marks else 'α'}_{{{base}{k:+d}}}", True))
+        return table.setdefault((base, k), _symbol(f"{'ᾱ' if marks else 'α'}_{{{base}{k:+d}}}", True))
 
     def _s_FuncApp(self, node: n.FuncApp, syms, depth):
         marks = tuple(getattr(node, "marks", ()))
@@ -286,25 +285,28 @@ class ScheduleFamily:
     # -- resolving the schedule ------------------------------------------------------------------
     def resolve(self, expr: sp.Expr, syms: _Symbols) -> sp.Expr:
         """Replace the offsets of alpha and bar alpha by positive free symbols, bar alpha by
-        running products from the lowest offset used."""
+        running products from the lowest offset used (for each step symbol: t, i, ...)."""
         subs = {}
-        offsets = sorted(set(syms.alpha) | set(syms.alpha_bar))
-        if offsets:
-            lowest_bar = min(syms.alpha_bar) if syms.alpha_bar else None
-            a_vals = {k: 1 / (1 + _symbol(f"A_{{t{k:+d}}}", True)) for k in
+        bases = {b for b, _ in syms.alpha} | {b for b, _ in syms.alpha_bar}
+        for base in sorted(bases):
+            alphas = {k: s for (b, k), s in syms.alpha.items() if b == base}
+            bars = {k: s for (b, k), s in syms.alpha_bar.items() if b == base}
+            offsets = sorted(set(alphas) | set(bars))
+            a_vals = {k: 1 / (1 + _symbol(f"A_{{{base}{k:+d}}}", True)) for k in
                       range(min(offsets), max(offsets) + 1)}
-            for k, s in syms.alpha.items():
-                subs[s] = a_vals[k]
-            if lowest_bar is not None:
-                base = 1 / (1 + _symbol(f"B_{{t{lowest_bar:+d}}}", True))
-                for k, s in syms.alpha_bar.items():
-                    value = base
-                    for j in range(lowest_bar + 1, k + 1):
+            for k, sym in alphas.items():
+                subs[sym] = a_vals[k]
+            if bars:
+                lowest = min(bars)
+                start = 1 / (1 + _symbol(f"B_{{{base}{lowest:+d}}}", True))
+                for k, sym in bars.items():
+                    value = start
+                    for j in range(lowest + 1, k + 1):
                         value = value * a_vals[j]
-                    subs[s] = value
-        for key, s in syms.concrete.items():
+                    subs[sym] = value
+        for key, sym in syms.concrete.items():
             if isinstance(key, int):
-                subs[s] = 1 / (1 + _symbol(f"A_{key}", True))
+                subs[sym] = 1 / (1 + _symbol(f"A_{key}", True))
         return expr.xreplace(subs) if subs else expr
 
     # -- judging ---------------------------------------------------------------------------------
@@ -335,7 +337,13 @@ class ScheduleFamily:
         if found is not None:
             text = _describe(found)
             return ChainResult("refuted", f"{NAME} {text}", [text] + notes)
-        diff = canonical_difference(lv, rv)
+        if lv.has(sp.exp) or rv.has(sp.exp):
+            # exp{...} = exp{...}: compare the exponents (both sides positive products)
+            ll, lr = _log_form(lv), _log_form(rv)
+            diff = canonical_difference(ll, lr) if ll is not None and lr is not None else \
+                canonical_difference(lv, rv)
+        else:
+            diff = canonical_difference(lv, rv)
         if diff == 0:
             note = "left − right ≡ 0 for every step t and every schedule in (0, 1)"
             return ChainResult("proved", note, [note] + notes)
@@ -394,8 +402,23 @@ def _canon(expr: sp.Expr) -> sp.Expr:
                         fix)
     expr = sp.powsimp(sp.expand_power_base(expr, force=False), force=False)
     out = sp.cancel(sp.together(expr))
-    if out != 0 and out.atoms(sp.log, sp.exp):
-        out = sp.simplify(out)
+    if out != 0 and out.atoms(sp.log, sp.exp) and sp.count_ops(out) < 120:
+        out = sp.simplify(out)  # small enough for the general simplifier
+    return out
+
+
+def _log_form(e: sp.Expr) -> sp.Expr | None:
+    """log(e) for a product of positive factors, exp(a) contributing a; None when e may be <= 0."""
+    out = sp.Integer(0)
+    for f in sp.Mul.make_args(e):
+        if isinstance(f, sp.exp):
+            out += f.args[0]
+        elif isinstance(f, sp.Pow) and isinstance(f.base, sp.exp):
+            out += f.exp * f.base.args[0]
+        elif f.is_positive:
+            out += sp.log(f)
+        else:
+            return None
     return out
 
 
@@ -452,7 +475,9 @@ def _canonical_index_text(node: n.Node) -> str:
 
 
 def _is_schedule_head(node: n.FuncApp) -> bool:
-    return node.name in {"alpha", "beta"} and node.index is not None and is_index_expression(node.index)
+    """alpha_t(...), beta_{t-1}(...), pi(...): a number times a bracket, never a function."""
+    return (node.name in {"alpha", "beta"} and node.index is not None and is_index_expression(node.index)) \
+        or (node.name == "pi" and node.index is None and not getattr(node, "marks", ()))
 
 
 def _positive(node: n.Var) -> bool:

@@ -18,12 +18,14 @@ from elbo_suite.identities.semantics.bindings import (Bindings, Constraint, Defi
                                                       is_learned, is_noise, walk)
 from elbo_suite.identities.semantics.chain.family import (NAME as CHAIN, ChainResult,
                                                           MarkovChainFamily, RowContext)
-from elbo_suite.identities.semantics.chain.indices import is_index_expression
+from elbo_suite.identities.semantics.chain.indices import index_value, is_index_expression
+from elbo_suite.identities.semantics.errors import NotApplicable
 from elbo_suite.identities.semantics.chain.model import ChainSpec, Law, Letter, factorisation
 from elbo_suite.identities.semantics.evaluate import render
 from elbo_suite.identities.semantics.schedule import NAME as SCHEDULE, ScheduleFamily, needs_model
 
 _SCHEDULE_NAMES = {"alpha", "beta"}
+_UNMODELLED = {"sigma", "gamma", "lambda", "tau", "kappa"}
 
 
 class ChainDocument:
@@ -36,7 +38,26 @@ class ChainDocument:
 
     # -- the whole document, before any row is judged ------------------------------------------
     def prescan(self, rows: list[n.Row]) -> None:
+        # names inside densities are the model's random variables, never noises
+        modelled = {v.name for row in rows for part in row.parts if part is not None
+                    for x in walk(part) if isinstance(x, n.Density)
+                    for v in x.variables + x.given if isinstance(v, n.Var)}
         for row in rows:
+            declared = [c.variable for c in row.clauses if _centred_gaussian(c.dist)]
+            sides = [c.statement for c in getattr(row, "conditions", ())]
+            declared += [x.variable for x in sides if isinstance(x, n.Sampling) and _centred_gaussian(x.dist)]
+            if any(_centred_gaussian(c.dist) for c in row.clauses):
+                # "where z_{t-1}, z_{t-2}, ... ~ N(0, I)": the listed variables are the noises
+                declared += [x for x in sides if type(x).__name__ == "Tuple"]
+            if row.relations and row.relations[0] == "~" and row.parts[0] is not None and \
+                    _centred_gaussian(row.parts[1]):
+                declared.append(row.parts[0])
+            for variable in declared:
+                names = [x for x in (variable.items if type(variable).__name__ == "Tuple" else (variable,))
+                         if isinstance(x, n.Var)]
+                for x in names:
+                    if x.name not in modelled:
+                        self.bindings.declare_noise(n.Var(x.name))
             for part in row.parts:
                 if part is None:
                     continue
@@ -72,6 +93,9 @@ class ChainDocument:
                            f"{render(right)}; later rows use it", [])
         if not self.indexed:
             return None
+        if isinstance(left, n.Pow) and isinstance(left.base, n.Var) and \
+                (left.base.name in self.spec.names or left.base.name in _SCHEDULE_NAMES):
+            return None  # x_t^2 = ..., alpha_t^2 = ...: claims about the chain
         item = self.bindings.definition_of_row(left, right, label)
         if item is None:
             return None
@@ -104,8 +128,12 @@ class ChainDocument:
         left = row.parts[0]
         if isinstance(left, n.Density) and self.derived(left):
             return True  # a law of the chain's own joint: derived, so checked
+        if isinstance(left, n.FuncApp) and head_of(left) in self.bindings.definitions and \
+                len(row.parts) > 1 and row.parts[1] is not None and \
+                self.bindings.definition_of_row(left, row.parts[1], "") is None:
+            return True  # mu_q(x_t, x_0) written again: checked against its definition
         if isinstance(left, n.Var) and left.name in self.spec.names and not row.clauses and \
-                self.spec.defined() and not any(is_noise(x) and self.bindings.noise(x) is None
+                self.spec.defined() and not any(is_noise(x, self.bindings.noise_names) and self.bindings.noise(x) is None
                                                 for p in row.parts[1:] if p is not None for x in walk(p)):
             return True  # a chain variable has its law from the model; x_0 = ... is a claim
         return isinstance(left, n.Var) and left.name == "alpha" and \
@@ -130,10 +158,48 @@ class ChainDocument:
             return _transition(density)
         return False
 
+    def sampling_law(self, row: n.Row, label: str) -> Outcome | None:
+        """'x_t = a x_{t-1} + b eps': when the chain gives x_t's step no Gaussian law yet, this
+        sampling rule is that law (a definition), N(x_t; a x_{t-1}, b^2)."""
+        if not self.spec.defined() or len(row.relations) != 1 or row.relations[0] != "=":
+            return None
+        subject, recipe = row.parts[0], row.parts[1]
+        if not (isinstance(subject, n.Var) and subject.name in self.spec.names and subject.index is not None):
+            return None
+        split = _noise_split(recipe, self.bindings.noise_names)
+        if split is None:
+            return None
+        rest, scale = split
+        parents = tuple(dict.fromkeys(x for x in walk(rest) if isinstance(x, n.Var) and x.name in self.spec.names
+                                      and x.index is not None))
+        density = n.Density("q", None, (subject,), parents)
+        letter = self.spec.letter_of(density)
+        if letter is None or not self.spec.is_factor(density):
+            return None  # not one step of a defined chain: the rule is checked, not adopted
+        if any(law.density.kind == "q" for law in self.spec.laws):
+            return None  # the forward step already has a law: this rule is checked against it
+        normal = n.Normal(subject, rest, n.Pow(scale, n.Num("2")), ";")
+        self.spec.laws.append(Law(_pattern_of(letter, density), normal, label))
+        self.chain.reset()
+        return Outcome(DEFINITION, f"model: the sampling rule gives the forward step its law "
+                       f"N({render(rest)}, ({render(scale)})^2); later rows use it", [])
+
+    def first_binding(self, row: n.Row, label: str):
+        """For a row 'name = value = ...': the binding its first relation makes, if the chain's
+        bindings read it as one (sigma^2 = 1/A = ..., mu_theta(x_t, t) = ... = ...)."""
+        if not self.indexed or len(row.relations) < 2 or row.relations[0] != "=" or row.parts[0] is None:
+            return None
+        item = self.bindings.definition_of_row(row.parts[0], row.parts[1], label)
+        if item is None or not isinstance(item, Definition):
+            return None
+        self.bindings.add(item)
+        self.chain.reset()
+        return item
+
     def declare(self, row: n.Row) -> None:
         """'with eps ~ N(0, I)': the row's noise is a fresh one, whatever an earlier rule named."""
         for clause in row.clauses:
-            if is_noise(clause.variable):
+            if is_noise(clause.variable, self.bindings.noise_names):
                 self.bindings.forget_noise(clause.variable)
                 self.chain.reset()
 
@@ -158,20 +224,21 @@ class ChainDocument:
         subject = None
         for row, label in rows:
             for clause in row.clauses:
-                if is_noise(clause.variable):
+                if is_noise(clause.variable, self.bindings.noise_names):
                     self.bindings.forget_noise(clause.variable)
             if row.parts and row.parts[0] is not None:
                 subject = row.parts[0]
             if not (isinstance(subject, n.Var) and subject.name in self.spec.names):
                 continue
             for rel, part in zip(row.relations, row.parts[1:]):
-                if rel == "=" and part is not None and any(is_noise(x) for x in walk(part)):
+                if rel == "=" and part is not None and any(is_noise(x, self.bindings.noise_names) for x in walk(part)):
                     if self.bindings.learn_noise(subject, part, label):
                         self.chain.reset()
 
     # -- judging -------------------------------------------------------------------------------
     def applies(self, *nodes: n.Node) -> bool:
-        return self.active and any(_chain_notation(x) or self._named(x) for x in nodes if x is not None)
+        return self.active and any(_chain_notation(x) or self._named(x) or _gaussian_kl(x)
+                                   for x in nodes if x is not None)
 
     def _named(self, node: n.Node) -> bool:
         return any(isinstance(x, (n.FuncApp, n.Var)) and head_of(x) in self.bindings.definitions
@@ -179,6 +246,21 @@ class ChainDocument:
 
     def judge(self, left: n.Node, relation: str, right: n.Node, subject: n.Node | None,
               label: str) -> Outcome:
+        if type(left).__name__ == "Dots" and subject is not None:
+            left = subject  # x_t = ... = \dots = rhs: the row after the gap continues from x_t
+        if type(right).__name__ == "Dots":
+            return Outcome(UNVERIFIED, "the row elides its terms (\\dots): nothing to check",
+                           category="undecided")
+        fresh = self._forward_noises(subject, right)
+        if fresh:
+            # "x_{t-1} = sqrt(abar_{t-1}) x_0 + sqrt(1 - abar_{t-1}) z_{t-1}": a new sampling rule
+            # from earlier variables; its noise is a fresh one, whatever an earlier rule named so
+            with self.bindings.hidden(fresh):
+                self.chain.reset()
+                try:
+                    return self.judge(left, relation, right, subject, label)
+                finally:
+                    self.chain.reset()
         model = needs_model(left, self.bindings) or needs_model(right, self.bindings)
         results: list[ChainResult] = []
         if not model and relation == "=":
@@ -193,6 +275,44 @@ class ChainDocument:
         return Outcome(UNVERIFIED, f"the row needs the model ({model}), but the document defines no "
                        "joint density of its chain", [])
 
+
+    def unmodelled(self, left: n.Node, right: n.Node, bound) -> list[str]:
+        """Schedule-like symbols the chain does not model and the document does not define
+        (sigma_t, gamma_t, lambda_t): a counterexample that sets them freely proves nothing."""
+        out = []
+        for x in list(walk(left)) + list(walk(right)):
+            if isinstance(x, n.Var) and x.name in _UNMODELLED and x.index is not None and \
+                    head_of(x) not in bound and head_of(x) not in self.bindings.definitions:
+                out.append(f"{render(x)} is a schedule quantity the document does not define")
+        return list(dict.fromkeys(out))
+
+    def _forward_noises(self, subject, right) -> set:
+        """Keys of bound noises in `right` when `subject = right` samples the subject from earlier
+        chain variables (a forward rule); empty otherwise (solving for an earlier variable, as in
+        x_0 = (x_t - sqrt(1 - abar_t) eps_0)/sqrt(abar_t), keeps the named noise)."""
+        if not (isinstance(subject, n.Var) and subject.name in self.spec.names and subject.index is not None):
+            return set()
+        noises = {self.bindings.noise_key(x) for x in walk(right)
+                  if is_noise(x, self.bindings.noise_names) and self.bindings.noise(x) is not None}
+        if not noises:
+            return set()
+        env = {"T": 9}
+        for x in walk(subject.index):
+            if isinstance(x, n.Var) and x.index is None:
+                env.setdefault(x.name, 5)
+        try:
+            mine = index_value(subject.index, env)
+            others = [x for x in walk(right) if isinstance(x, n.Var) and x.name in self.spec.names
+                      and x.index is not None and not isinstance(x.index, n.Slice)]
+            for x in others:
+                for y in walk(x.index):
+                    if isinstance(y, n.Var) and y.index is None:
+                        env.setdefault(y.name, 5)
+            if all(index_value(x.index, env) < mine for x in others):
+                return noises
+        except NotApplicable:
+            return set()
+        return set()
 
     def judge_argmin(self, left: n.Argmax, right: n.Argmax) -> Outcome:
         """arg min = arg min outside any chain: the objectives compared in the schedule algebra,
@@ -216,6 +336,42 @@ def _outcome(result: ChainResult, family: str, relation: str, earlier=()) -> Out
     return Outcome(UNVERIFIED, f"could not decide: {result.note}", details)
 
 
+def _centred_gaussian(node) -> bool:
+    return isinstance(node, n.Normal) and isinstance(node.mean, n.Num) and node.mean.value == "0"
+
+
+def _noise_split(recipe: n.Node, names):
+    """(rest, scale) of rest + scale * noise, or None."""
+    terms = recipe.terms if isinstance(recipe, n.Add) else (recipe,)
+    noisy = [t for t in terms if any(is_noise(x, names) for x in walk(t))]
+    if len(noisy) != 1:
+        return None
+    term = noisy[0]
+    factors = term.factors if isinstance(term, n.Mul) else (term,)
+    noises = [f for f in factors if is_noise(f, names)]
+    if len(noises) != 1:
+        return None
+    others = tuple(f for f in factors if not is_noise(f, names))
+    scale = others[0] if len(others) == 1 else (n.Mul(others) if others else n.Num("1"))
+    rest_terms = tuple(t for t in terms if t is not term)
+    rest = (rest_terms[0] if len(rest_terms) == 1 else n.Add(rest_terms)) if rest_terms else n.Num("0")
+    return rest, scale
+
+
+def _shape_of(d: n.Density) -> tuple:
+    return (d.kind, tuple(render(v) for v in d.variables), tuple(render(v) for v in d.given))
+
+
+def _pattern_of(letter, density: n.Density) -> n.Density:
+    """The letter's own factor pattern the sampling rule's density matches (same shape)."""
+    for f in letter.factors:
+        d = f.density
+        if d.kind == density.kind and len(d.variables) == len(density.variables) and \
+                len(d.given) == len(density.given) and _shape_of(d) == _shape_of(density):
+            return d
+    return density
+
+
 def _transition(density: n.Density) -> bool:
     """q(x_t | x_{t-1}), p(x_{t-1} | x_t), p(x_T): one indexed variable, at most one parent."""
     if len(density.variables) != 1 or len(density.given) > 1:
@@ -236,6 +392,12 @@ def _chain_notation(node: n.Node) -> bool:
         if isinstance(x, n.Var) and x.name in _SCHEDULE_NAMES and x.index is not None:
             return True
     return False
+
+
+def _gaussian_kl(node: n.Node) -> bool:
+    """KL between two written Gaussians: the chain family computes it in closed form."""
+    return any(isinstance(x, n.KL) and isinstance(x.left, n.Normal) and isinstance(x.right, n.Normal)
+               for x in walk(node))
 
 
 def _strip_identity(node: n.Node) -> n.Node:

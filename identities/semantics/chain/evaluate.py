@@ -96,7 +96,7 @@ class ChainEvaluator:
                 self.notes.add(f"{node.name} read as {node.name}_0, the data")
             self._check_range(keys)
             return QExp.var(keys[0], self.nums)
-        if is_noise(node):
+        if is_noise(node, self.bindings.noise_names):
             bound = self.bindings.noise(node)
             if bound is not None:
                 return self.value(bound, scope)
@@ -105,15 +105,18 @@ class ChainEvaluator:
         if expanded is not None:
             return self.value(expanded, scope)
         if node.name == "mu" and node.index is not None and isinstance(node.index, n.Var) and \
-                node.index.name in self.spec.names:
+                node.index.name in self.spec.names and node.index.index is not None:
             return self._mean_of(node.index, scope)
         schedule = self._schedule(node, marks, scope)
         if schedule is not None:
             return schedule
-        signature = self.bindings.signature(node)
+        signature = self.bindings.signature(node) if (
+            is_learned(node) or head_of(node) in self.bindings.definitions) else None
         if signature is not None:
             self.notes.add(f"{render(node)} read as {render(n.FuncApp(node.name, node.index, signature))}")
             return self.value(n.FuncApp(node.name, node.index, signature, *self._marks_arg(node)), scope)
+        if node.name == "I" and node.index is None:
+            return self.const(1)  # the identity (also \mathcal{I}, \mathbb{I}): one coordinate
         if node.index is None and not marks:
             if node.name == "pi":
                 return self.const(self.nums.pi)
@@ -127,7 +130,10 @@ class ChainEvaluator:
         group = learned_group(node) if is_learned(node) else ""
         key = f"{node.name}{''.join(marks)}_{render(node.index)}"
         if node.index is not None and is_index_expression(node.index):
-            key = f"{node.name}{''.join(marks)}_{index_value(node.index, self.env(scope))}"
+            try:
+                key = f"{node.name}{''.join(marks)}_{index_value(node.index, self.env(scope))}"
+            except NotApplicable:
+                pass  # a label that looks like an index (mu_x): the name as written
         self.notes.add(f"{render(node)} is a free parameter")
         if node.name in _POSITIVE_NAMES or node.name == "Sigma":
             return self.const(self.world.positive(key, group))
@@ -168,9 +174,9 @@ class ChainEvaluator:
     # -- functions -----------------------------------------------------------------------------
     def _v_FuncApp(self, node: n.FuncApp, scope: Scope) -> QExp:
         marks = tuple(getattr(node, "marks", ()))
-        if len(node.args) == 1 and node.index is not None and (
+        if len(node.args) == 1 and ((node.index is not None and (
                 (node.name in {"alpha", "beta"} and is_index_expression(node.index))
-                or (node.name in self.spec.names and not marks)):
+                or (node.name in self.spec.names and not marks))) or (node.name == "pi" and node.index is None)):
             # alpha_{t-1}(1 - alpha_t), x_t(...): a number or a variable times a bracket
             head = n.Var(node.name, node.index, *self._marks_arg(node))
             return self.value(head, scope) * self.value(node.args[0], scope)
@@ -226,6 +232,8 @@ class ChainEvaluator:
         keys = variable_keys(variable, self.env(scope), self.spec)
         letter = self._forward_letter()
         given = [k for k in self._given_of(letter)]
+        if keys[0] in given:
+            return QExp.var(keys[0], self.nums)  # the data's own mean given itself
         density = self.density(letter, keys, given)
         self.notes.add(f"mu_{render(variable)} read as the mean of {render(variable)} given "
                        f"{', '.join(given)} in the forward chain")
@@ -371,9 +379,10 @@ class ChainEvaluator:
 
     def _v_Pow(self, node, scope):
         base = node.base
-        if isinstance(base, n.FuncApp) and len(base.args) == 1 and base.index is not None and (
+        if isinstance(base, n.FuncApp) and len(base.args) == 1 and ((base.index is not None and (
                 (base.name in {"alpha", "beta"} and is_index_expression(base.index))
-                or (base.name in self.spec.names and not getattr(base, "marks", ()))):
+                or (base.name in self.spec.names and not getattr(base, "marks", ())))) or
+                (base.name == "pi" and base.index is None)):
             head = n.Var(base.name, base.index, *self._marks_arg(base))
             return self.value(head, scope) * self.value(n.Pow(base.args[0], node.exp), scope)
         if type(node.base).__name__ == "Operator" and node.base.name == "norm":
@@ -431,7 +440,7 @@ class ChainEvaluator:
 
     # -- integrals, expectations, KL, sums -----------------------------------------------------
     def keys_of(self, node: n.Node, scope: Scope) -> list[str]:
-        if isinstance(node, n.Var) and is_noise(node):
+        if isinstance(node, n.Var) and is_noise(node, self.bindings.noise_names):
             return [self.noise_key(node, scope)]
         return variable_keys(node, self.env(scope), self.spec)
 
@@ -443,6 +452,9 @@ class ChainEvaluator:
 
     def _v_Expectation(self, node, scope):
         dist = node.dist
+        given = getattr(node, "given", ())
+        if dist is None and given:
+            return self._conditional_mean(node.body, given, scope)
         if dist is None:
             raise NotClosed("an expectation without its distribution")
         if isinstance(dist, n.Density):
@@ -457,6 +469,21 @@ class ChainEvaluator:
         if isinstance(dist, n.Sampling):
             return self._sampled(dist, node.body, scope)
         raise NotClosed(f"expectation over {render(dist)}")
+
+    def _conditional_mean(self, body: n.Node, given: tuple, scope: Scope) -> QExp:
+        """E[body | given] under the forward chain with its data law (noises independent)."""
+        keys = [k for g in given for k in self.keys_of(g, scope)]
+        value = self.value(body, scope)
+        chain_vars = sorted(v for v in value.variables() if not v.startswith("noise:") and v not in keys)
+        noises = sorted(v for v in value.variables() if v.startswith("noise:") and v not in keys)
+        weight = self.const(1)
+        for v in noises:
+            weight = weight * QExp.gaussian(p_var(v), p_const(self.nums.num(0)), self.nums.num(1), self.nums)
+        if chain_vars:
+            weight = weight * self.density(self._forward_letter(), chain_vars,
+                                           [k for k in keys if not k.startswith("noise:")])
+        self.notes.add("E[· | " + ", ".join(keys) + "] taken under the forward chain")
+        return (weight * value).integrate(chain_vars + noises)
 
     def _sampled(self, dist: n.Sampling, body: n.Node, scope: Scope) -> QExp:
         law = dist.dist
@@ -490,8 +517,14 @@ class ChainEvaluator:
             keys = self.keys_of(left.variable, scope)
         else:
             raise NotClosed(f"KL with first argument {render(left)}")
+        right = node.right
+        if isinstance(left, n.Normal) and isinstance(right, n.Normal) and right.variable is not None \
+                and left.variable is not None and right.variable != left.variable:
+            # KL(N(x; .) || N(y; .)): both densities are over the same space, the names are dummies
+            right = n.Normal(left.variable, right.mean, right.cov, right.separator)
+            self.notes.add("the KL's second Gaussian read over the first one's variable")
         lv = self.value(left, scope)
-        rv = self.value(node.right, scope)
+        rv = self.value(right, scope)
         return (lv * (lv.log() - rv.log())).integrate(keys)
 
     def _v_BigOp(self, node, scope):

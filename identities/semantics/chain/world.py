@@ -37,6 +37,8 @@ class World:
     theta: int = 0  # which instance of the learned maps (argmin checks vary it)
     perturbed: frozenset = frozenset({"theta"})  # parameter groups that `theta` varies
     used: dict = field(default_factory=dict)  # key -> value of every number a row used
+    groups: dict = field(default_factory=dict)  # key -> parameter group of a learned coefficient
+    overrides: dict = field(default_factory=dict)  # key -> value set by an argmin analysis
 
     def label(self) -> str:
         return f"T={self.T}, instance {self.seed}"
@@ -77,13 +79,19 @@ class World:
 
     def _key(self, key: str, group: str) -> str:
         if group and group in self.perturbed and self.theta:
-            return f"{key}#{self.theta}"
+            key = f"{key}#{self.theta}"
+        if group:
+            self.groups[key] = group
         return key
 
     def _draw(self, key: str, pool: list[Fraction]) -> Fraction:
-        value = pool[_rng(self.seed, key).randrange(len(pool))]
+        value = self.overrides[key] if key in self.overrides else \
+            pool[_rng(self.seed, key).randrange(len(pool))]
         self.used[key] = value
         return value
 
     def with_theta(self, instance: int, groups=frozenset({"theta"})) -> "World":
         return World(self.T, self.seed, instance, frozenset(groups))
+
+    def with_overrides(self, overrides: dict) -> "World":
+        return World(self.T, self.seed, self.theta, self.perturbed, overrides=dict(overrides))
