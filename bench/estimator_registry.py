@@ -44,6 +44,9 @@ class SweepEstimator:
     draws_per_row: int  # log-joint evaluations behind one per-sample gradient
     run: Callable[[LinearGaussianTarget, MeanLogStd, Tensor], Tensor]  # eps (R·draws, k) -> (R, P)
     exact_name: str | None  # its name in elbo_suite.estimators.gradients.exact_variance, if it has one
+    # Zero variance at q = p(z|x): STL's gradient is then 0 for every draw, and a score function
+    # with a baseline sees the constant f = log p(x) and subtracts it exactly.
+    zero_variance_at_posterior: bool = False
 
 
 ELBO_SWEEP_ESTIMATORS = (
@@ -55,7 +58,8 @@ ELBO_SWEEP_ESTIMATORS = (
         "pathwise_analytic_kl",
     ),
     SweepEstimator(
-        "sticking the landing", 1, lambda t, q, e: sticking_the_landing(t.log_joint, q, e), "sticking_the_landing"
+        "sticking the landing", 1, lambda t, q, e: sticking_the_landing(t.log_joint, q, e), "sticking_the_landing",
+        zero_variance_at_posterior=True,
     ),
     SweepEstimator("score function", 1, lambda t, q, e: score_function(t.log_joint, q, e), "score_function"),
     SweepEstimator(
@@ -69,13 +73,15 @@ ELBO_SWEEP_ESTIMATORS = (
         1,
         lambda t, q, e: score_function_optimal_baseline(t.log_joint, q, e),
         "score_function_optimal_baseline",
+        zero_variance_at_posterior=True,
     ),
-    SweepEstimator("score function + moving average", 1, _moving_average, None),
+    SweepEstimator("score function + moving average", 1, _moving_average, None, zero_variance_at_posterior=True),
     SweepEstimator(
         f"score function RLOO (K={RLOO_K})",
         RLOO_K,
         lambda t, q, e: score_function_rloo(t.log_joint, q, e.reshape(-1, RLOO_K, e.shape[-1])),
         None,
+        zero_variance_at_posterior=True,
     ),
 )
 

@@ -19,9 +19,27 @@ class VarianceRow:
 
 @dataclass(frozen=True)
 class Table:
+    """A sweep in long form, one row per (setting, estimator): what `--json` gives a program.
+
+    The report shows it pivoted: `across` is the swept column that becomes the table's columns,
+    the other key columns name the rows, and each value column becomes its own small table, with
+    its exact value beside each sampled one where `exact` pairs them.
+    """
+
     title: str
     columns: list[str]
     rows: list[list[object]]  # numbers and strings only; every value deterministic
+    across: str = ""  # the swept parameter (a column name); "" shows the table as it is
+    keys: list[str] = field(default_factory=list)  # the columns that name a row, besides `across`
+    exact: dict[str, str] = field(default_factory=dict)  # value column -> its exact column
+    omitted: list[str] = field(default_factory=list)  # value columns a caption derives from others
+    captions: dict[str, str] = field(default_factory=dict)  # value column -> what to look at
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str  # PNG file name inside the output folder
+    caption: str  # what to look at
 
 
 @dataclass(frozen=True)
@@ -51,7 +69,7 @@ class BenchResults:
     variance_alpha: float = 1e-3  # family-wise false-alarm rate of the agree column
     tables: dict[str, Table] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
-    figures: list[str] = field(default_factory=list)  # PNG file names inside out_dir
+    figures: list[Figure] = field(default_factory=list)  # PNGs inside out_dir
     timings: list[Timing] = field(default_factory=list)
     elapsed_seconds: dict[str, float] = field(default_factory=dict)  # wall time per sweep
 
@@ -62,7 +80,7 @@ class BenchResults:
             "variance_rows": [asdict(row) for row in self.variance_rows],
             "tables": {name: asdict(table) for name, table in self.tables.items()},
             "claims": [asdict(claim) for claim in self.claims],
-            "figures": list(self.figures),
+            "figures": [asdict(figure) for figure in self.figures],
             "timings": [
                 {**asdict(t), "work_normalised_variance": t.work_normalised_variance} for t in self.timings
             ],

@@ -93,27 +93,34 @@ def _counts_line(counts: dict[str, int]) -> str:
 # ----------------------------------------------------------------------------------------------
 # check
 # ----------------------------------------------------------------------------------------------
-GATE_OPTIONS = ("kl", "elbo", "iwae", "gradient", "diffusion")
-
-
-# Options that only mean something for a user's function given with --kl/--elbo/--iwae/--gradient.
-GATE_ONLY_OPTIONS = (
-    "kl_convention", "covariance", "against", "particles", "noise", "estimator", "reduction", "returns",
-    "q_family", "objective", "same_as", "role", "prediction", "variance", "clip", "eta", "cdf", "units", "seed",
-)
+GATE_OPTIONS = ("kl", "elbo", "iwae", "gradient", "loss", "diffusion")
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from elbo_suite import gate_flags as flags
+
     specs = {kind: getattr(args, kind) for kind in GATE_OPTIONS if getattr(args, kind)}
-    if specs:
-        return _check_user_code(args, specs)
-    stray = [f"--{name.replace('_', '-')}" for name in GATE_ONLY_OPTIONS if getattr(args, name) is not None]
+    stray = flags.stray(list(specs), args)
+    if stray and not specs:
+        raise UsageError(
+            f"options for your own function given without one: {', '.join(f.flag for f in stray)} "
+            "(expected --kl, --elbo, --iwae, --gradient, --loss or --diffusion SPEC with them)"
+        )
     if stray:
         raise UsageError(
-            f"options for your own function given without one: {', '.join(stray)} "
-            "(expected --kl, --elbo, --iwae, --gradient or --diffusion SPEC with them)"
+            "; ".join(f"{f.flag} does not apply to {', '.join('--' + k for k in specs)} (it is for {flags.applies_to(f)})"
+                      for f in stray)
+            + _parameterisation_hint(stray, specs)
         )
+    if specs:
+        return _check_user_code(args, specs)
     return _check_default_models(args)
+
+
+def _parameterisation_hint(stray, specs) -> str:
+    if "gradient" in specs and any(f.flag == "--q-family" for f in stray):
+        return " (for --gradient, q's family is --parameterisation mean_log_std or mean_cholesky)"
+    return ""
 
 
 def _check_default_models(args: argparse.Namespace) -> int:
@@ -122,6 +129,7 @@ def _check_default_models(args: argparse.Namespace) -> int:
     from elbo_suite.estimators.checks import run_default_checks
 
     from .console import progress, stdout
+    from .numbers import number, with_error
 
     with progress("check") as update:
         results = run_default_checks(progress=update)
@@ -134,8 +142,8 @@ def _check_default_models(args: argparse.Namespace) -> int:
         table.add_row(
             r.claim,
             r.model,
-            f"{r.estimate:.6g} ± {r.stderr:.2g}",
-            f"{r.exact:.6g}",
+            with_error(r.estimate, r.stderr),
+            number(r.exact, 6),
             f"{r.alpha:.0e}",
             str(r.n),
             verdict,
@@ -151,33 +159,21 @@ def _check_default_models(args: argparse.Namespace) -> int:
 
 
 def _check_user_code(args: argparse.Namespace, specs: dict[str, str]) -> int:
+    from elbo_suite import gate_flags as flags
     from elbo_suite.gate import run_gate
 
     from .console import stdout
 
-    # Options left as None take the check's own default.
-    estimate = {"noise": args.noise, "reduction": args.reduction, "returns": args.returns, "q_family": args.q_family}
-    options = {
-        "kl": {
-            "convention": args.kl_convention,
-            "covariance": args.covariance,
-            "against": args.against,
-            "reduction": args.reduction,
-        },
-        "elbo": {**estimate, "estimator": args.estimator},
-        "iwae": {**estimate, "num_particles": args.particles},
-        "gradient": {"objective": args.objective, "same_as": args.same_as},
-        "diffusion": {"role": args.role, "prediction": args.prediction, "variance": args.variance, "clip": args.clip,
-                      "eta": args.eta, "cdf": args.cdf, "units": args.units, "seed": args.seed},
-    }
     results = []
     for kind, spec in specs.items():
+        # Options not given take the check's own default; each flag reaches the kinds it is for.
+        options = flags.options_for(kind, args)
         if kind == "diffusion":
             from elbo_suite.gate.diffusion.run import run_diffusion_gate
 
-            result = run_diffusion_gate(spec, **options[kind])
+            result = run_diffusion_gate(spec, **options)
         else:
-            result = run_gate(kind, spec, **options[kind])
+            result = run_gate(kind, spec, **options)
         results.append((kind, spec, result))
         if args.json != "-":
             mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
@@ -221,14 +217,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report import check_report, write_report
 
     path = Path(args.path)
+    if args.check and args.force:
+        raise UsageError("--force: has no effect with --check (which writes nothing)")
     if not args.check:
         _require_writable_report(path)  # before minutes of checks and sweeps, not after
     with progress("report") as update:
         if args.check:
             current, message = check_report(path, progress=update)
         else:
-            write_report(path, progress=update)
-            current, message = True, f"wrote {path}"
+            current, message = True, write_report(path, progress=update, force=args.force)
     stdout.print(message, markup=False)
     return EXIT_OK if current else EXIT_FAILED
 
@@ -250,16 +247,6 @@ def _require_writable_report(path: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 # argument parsing
 # ----------------------------------------------------------------------------------------------
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line on stderr, exit 2, as for any bad input
         from .console import error_line
@@ -302,57 +289,23 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Without options: run the statistical checks (ELBO <= log p(x), the KL gap identity, "
             "tightness at the posterior, IWAE ordering, unbiasedness) on the default seeded "
-            "models. With --kl/--elbo/--iwae/--gradient SPEC: check your own function, given as "
+            "models. With --kl/--elbo/--iwae/--gradient/--loss SPEC: check your own function, given as "
             "'package.module:function' or 'path/to/file.py:function', against the exact models. "
-            "Exit 0 all pass, 1 any fails, 2 bad input."
+            "Every option of the Python checks has its flag below; a flag that does not apply to the "
+            "functions given is a usage error. Exit 0 all pass, 1 any fails, 2 bad input."
         ),
     )
     check.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-' for stdout)")
     check.add_argument("--kl", metavar="SPEC", help="your Gaussian KL function")
-    check.add_argument(
-        "--kl-convention",
-        choices=["mean_logvar", "mean_std", "mean_scale_tril", "distributions"],
-        help="how your KL function takes its arguments (default mean_logvar)",
-    )
-    check.add_argument("--covariance", choices=["diagonal", "full"], help="for --kl (default diagonal)")
-    check.add_argument(
-        "--against",
-        choices=["standard_normal", "gaussian"],
-        help="for --kl: KL(q || N(0, I)) (default) or KL(q || p) between two Gaussians",
-    )
     check.add_argument("--elbo", metavar="SPEC", help="your ELBO estimator (model, q, x, eps)")
     check.add_argument("--iwae", metavar="SPEC", help="your IWAE estimator (model, q, x, eps)")
-    check.add_argument("--particles", type=_positive_int, help="K for --iwae (default 5)")
-    check.add_argument(
-        "--noise",
-        choices=["injected", "generator"],
-        help="for --elbo/--iwae: your function takes injected noise eps (default; exact check) or a generator",
-    )
-    check.add_argument(
-        "--estimator",
-        choices=["elbo", "elbo_analytic_kl"],
-        help="for --elbo: plain Monte Carlo ELBO (default) or MC reconstruction minus closed-form KL",
-    )
-    check.add_argument(
-        "--reduction",
-        choices=["none", "mean", "sum"],
-        help="for --kl/--elbo/--iwae: your function returns one value per data point (none, default) "
-        "or reduces over the batch",
-    )
-    check.add_argument(
-        "--returns",
-        choices=["elbo", "negative_elbo"],
-        help="for --elbo/--iwae: your function returns the bound (default) or the loss",
-    )
-    check.add_argument(
-        "--q-family", choices=["both", "diagonal", "full"], help="for --elbo/--iwae: which Gaussian q to test with"
-    )
     check.add_argument("--gradient", metavar="SPEC", help="your per-draw gradient estimator of the ELBO")
-    check.add_argument("--objective", choices=["elbo", "iwae"], help="for --gradient: what it estimates the gradient of")
     check.add_argument(
-        "--same-as",
-        metavar="NAME",
-        help="for --gradient: also compare every row exactly with this suite estimator (e.g. pathwise)",
+        "--loss",
+        metavar="SPEC",
+        help="your VAE loss or ELBO as you wrote it: loss_function(recon_x, x, mu, logvar), "
+        "elbo(x, encoder, decoder, prior), an IWAE loss over (K, B) log-probabilities, ... (style read "
+        "from the parameter names, or --style)",
     )
     check.add_argument(
         "--diffusion",
@@ -360,24 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="your diffusion function (q_sample, posterior, normal_kl, conversions, a DDPM/DDIM step) or a "
         "scheduler / diffusion object or class (every method the gate knows is checked)",
     )
-    check.add_argument("--role", help="for --diffusion: what your function computes, when its name does not say")
-    check.add_argument(
-        "--prediction", choices=["epsilon", "sample", "v_prediction"], help="for --diffusion: what the network predicts"
-    )
-    check.add_argument(
-        "--variance",
-        choices=["fixed_small", "fixed_large", "learned_range", "learned"],
-        help="for --diffusion: the reverse-step variance (default fixed_small, the posterior variance)",
-    )
-    check.add_argument("--clip", type=float, metavar="R", help="for --diffusion: your step clips x0 to [-R, R] on its own")
-    check.add_argument("--eta", type=float, help="for --diffusion: the DDIM eta to check (default 0, 0.6 and 1)")
-    check.add_argument(
-        "--cdf", choices=["exact", "tanh"], help="for --diffusion: the normal CDF of a discretized decoder (tanh: improved-diffusion's)"
-    )
-    check.add_argument(
-        "--units", choices=["nats", "bits_per_dim"], help="for --diffusion: a VLB term summed in nats or averaged in bits/dim"
-    )
-    check.add_argument("--seed", type=int, help="seed of the gate's inputs (default 0)")
+    from .gate_flags import add_flags  # torch-free: the table of every gate option's flag
+
+    add_flags(check)
     check.set_defaults(run=_cmd_check)
 
     bench = sub.add_parser(
@@ -398,12 +336,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="regenerate REPORT.md (derivation, Monte Carlo checks, estimator comparison)",
         description=(
             "Regenerate REPORT.md and its figures from the code. Everything but the timing "
-            "section is deterministic. With --check, write nothing and exit 1 when the file is "
-            "not what the code would produce now (timings ignored)."
+            "section reads the same on every machine; a report that already reads as the code "
+            "produces it is kept as it is (--force rewrites its timings). With --check, write "
+            "nothing and exit 1 when the file is not what the code would produce now (timings "
+            "ignored)."
         ),
     )
     report.add_argument("--check", action="store_true", help="exit 1 if REPORT.md is out of date")
     report.add_argument("--path", default="REPORT.md", help="report file (default REPORT.md; figures go beside it)")
+    report.add_argument("--force", action="store_true", help="rewrite REPORT.md even if only its timings change")
     report.set_defaults(run=_cmd_report)
     return parser
 

@@ -59,6 +59,14 @@ def assert_gradient_estimator_correct(fn: Callable[..., Any], **options: Any) ->
     return check(fn, **options)
 
 
+def assert_loss_correct(fn: Callable[..., Any], **options: Any) -> GateResult:
+    """See elbo_suite.gate.check_loss: your VAE loss, torch.distributions ELBO or IWAE loss as written."""
+    __tracebackhide__ = True
+    from elbo_suite.gate.asserts import assert_loss_correct as check
+
+    return check(fn, **options)
+
+
 def assert_diffusion_correct(target: Any, **options: Any) -> GateResult:
     """See elbo_suite.gate.diffusion.check_diffusion: a diffusion function, method or scheduler."""
     __tracebackhide__ = True

@@ -12,7 +12,7 @@ from torch import Tensor
 from elbo_suite.estimators.elbo import analytic_kl_elbo_samples, elbo_samples
 from elbo_suite.estimators.iwae import iwae_samples
 from elbo_suite.estimators.kl import kl_divergence
-from elbo_suite.estimators.model_set import default_cases, default_models
+from elbo_suite.estimators.model_set import DEFAULT_SHAPES, default_cases, default_models
 from elbo_suite.estimators.stats import (
     CheckResult,
     bonferroni,
@@ -149,16 +149,17 @@ def check_iwae_convergence(iwae_estimator: Estimator, model, q: GaussianQ, x: Te
                    f"by IWAE_{num_importance}: at least {closed:.3f} over the data points")
 
 
-def default_check_plan(seed: int = 0) -> list[tuple[str, Callable[[float, torch.Generator], CheckResult]]]:
+def default_check_plan(seed: int = 0, shapes: Sequence[tuple[int, int, float]] = DEFAULT_SHAPES,
+                       ) -> list[tuple[str, Callable[[float, torch.Generator], CheckResult]]]:
     """Every check of the default run, as (label, run(alpha, generator)), in a fixed order."""
     plan: list[tuple[str, Callable[[float, torch.Generator], CheckResult]]] = []
-    for model, x, description in default_models(seed):
+    for model, x, description in default_models(seed, shapes):
         plan.append((f"tightness ELBO: {description}", lambda a, g, m=model, x=x, d=description:
                      check_tightness(elbo_samples, m, x, generator=g, description=d)))
         plan.append((f"tightness IWAE: {description}", lambda a, g, m=model, x=x, d=description:
                      check_tightness(iwae_samples, m, x, generator=g, sample_axes=(8, 16),
                                      subject="IWAE_16", description=d)))
-    for case in default_cases(seed):
+    for case in default_cases(seed, shapes):
         m, q, x, d = case.model, case.q, case.x, case.description
         plan += [
             (f"bound: {d}", lambda a, g, m=m, q=q, x=x, d=d:
@@ -182,10 +183,12 @@ def default_check_plan(seed: int = 0) -> list[tuple[str, Callable[[float, torch.
 
 
 def run_default_checks(progress: Progress | None = None, *, seed: int = 0,
-                       family_alpha: float = DEFAULT_ALPHA) -> list[CheckResult]:
-    """All claims on the default model set. The family-wise false-alarm rate over all statistical
-    checks is `family_alpha` (Bonferroni); each check gets its own seeded generator."""
-    plan = default_check_plan(seed)
+                       family_alpha: float = DEFAULT_ALPHA,
+                       shapes: Sequence[tuple[int, int, float]] = DEFAULT_SHAPES) -> list[CheckResult]:
+    """All claims on the default model set (or on the models of `shapes`). The family-wise
+    false-alarm rate over all statistical checks is `family_alpha` (Bonferroni); each check
+    gets its own seeded generator."""
+    plan = default_check_plan(seed, shapes)
     alpha = bonferroni(family_alpha, len(plan))
     results = []
     for index, (label, run) in enumerate(plan):

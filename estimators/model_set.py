@@ -3,6 +3,7 @@ exact posterior, in both q families."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -51,10 +52,11 @@ def perturbed_posterior(
     return FullCovGaussian(mean, off_diagonal + torch.diag_embed(diagonal))
 
 
-def default_cases(seed: int = 0) -> list[ExactCase]:
+def default_cases(seed: int = 0, shapes: Sequence[tuple[int, int, float]] = DEFAULT_SHAPES) -> list[ExactCase]:
+    """The cases of each (k, d, s) in `shapes`; a prefix of DEFAULT_SHAPES gives the same models."""
     generator = torch.Generator().manual_seed(seed)
     cases = []
-    for latent_dim, data_dim, noise_std in DEFAULT_SHAPES:
+    for latent_dim, data_dim, noise_std in shapes:
         model = LinearGaussianModel.random(latent_dim, data_dim, generator, noise_std=noise_std)
         x = model.sample_data(BATCH_SIZE, generator)
         shape = f"k={latent_dim} d={data_dim} s={noise_std} B={BATCH_SIZE}"
@@ -66,9 +68,10 @@ def default_cases(seed: int = 0) -> list[ExactCase]:
     return cases
 
 
-def default_models(seed: int = 0) -> list[tuple[LinearGaussianModel, Tensor, str]]:
+def default_models(seed: int = 0, shapes: Sequence[tuple[int, int, float]] = DEFAULT_SHAPES,
+                   ) -> list[tuple[LinearGaussianModel, Tensor, str]]:
     """The distinct (model, x, description) of the default cases, for the checks at q = p(z|x)."""
     distinct: dict[str, tuple[LinearGaussianModel, Tensor, str]] = {}
-    for case in default_cases(seed):
+    for case in default_cases(seed, shapes):
         distinct.setdefault(case.model_description, (case.model, case.x, case.model_description))
     return list(distinct.values())

@@ -1,43 +1,216 @@
-"""A GitHub-Markdown section with the verdict of every displayed row."""
+"""A derivation's section of REPORT.md: its findings, one table of verdicts, and the rows as written.
+
+Each fact appears once. The table gives every row's verdict and one-line evidence; the model
+families every proof ranges over are stated once above it; below it each display block is shown
+as GitHub renders it, followed only by what the table leaves out (a second family's
+counterexample, a maximiser, a family's reading of a definition).
+"""
 
 from __future__ import annotations
 
-from elbo_suite.identities.verdict import DocumentVerification
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from elbo_suite.identities.verdict import DocumentVerification, RowVerdict
+from elbo_suite.markdown import caption, cell
+from elbo_suite.section import Finding, ReportContext, Section
 
 _SYMBOL = {"verified": "✅ verified", "refuted": "❌ refuted", "definition": "📘 definition",
            "unverified": "❔ unverified"}
+# A family's finding: "[name] status: what was shown in the <name> family <its scope>".
+_FAMILY_LINE = re.compile(r"^\[(?P<family>[^\]]+)\] (?P<finding>.*?)(?: in the (?P<scope>(?P=family) family\b.*))?$")
+# Numbering directives of the source: the report numbers the rows itself.
+_NUMBERING = re.compile(r"\\(?:nonumber|notag)\b|\\(?:label|tag)\{[^{}]*\}")
+MOST_UNVERIFIED_LISTED = 5  # in the findings; the table lists them all
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def derivation_section(name: str) -> Callable[[ReportContext], Section]:
+    """The section builder for `identities/derivations/<name>`: one line in the registry
+    (elbo_suite/report_sections.py) adds a derivation to the report."""
+
+    def build(context: ReportContext) -> Section:
+        from elbo_suite.identities import embedded_derivation_path, verify_document
+
+        path = embedded_derivation_path().parent / name
+        context.step(f"verifying {name}", 0, 1)
+        # Named by its place in the repository, so the report does not depend on where it was cloned.
+        doc = verify_document(path.read_text(encoding="utf-8"), source=_repository_path(path))
+        context.step(f"verifying {name}", 1, 1)
+        return section(doc)
+
+    return build
 
 
-def _renderable(tex: str) -> str:
-    """The row as GitHub's math renderer accepts it; the JSON and the checks keep it as written.
-
-    A lone align row keeps its alignment point `&`, which only an aligned environment accepts,
-    and `\\argmax` is not a predefined macro there.
-    """
-    tex = tex.replace("\\argmax", "\\operatorname*{arg\\,max}")
-    if "&" in tex:
-        tex = "\\begin{aligned}" + tex + "\\end{aligned}"
-    return tex
+def _repository_path(path: Path) -> str:
+    return f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
 
 
-def markdown_section(doc: DocumentVerification, *, heading: str = "##") -> str:
-    """Counts, a summary table, then each row's LaTeX (GitHub math) with its full evidence."""
-    lines = [f"{heading} Derivation: `{doc.source}`", "", f"**{doc.counts_line()}**", "",
-             "| Eq. | Block.row | Relation | Verdict | Evidence |",
-             "|---|---|---|---|---|"]
+def section(doc: DocumentVerification) -> Section:
+    return Section(title=f"Derivation: `{doc.source}`", status=_status(doc), body=markdown_section(doc),
+                   findings=findings(doc))
+
+
+def _status(doc: DocumentVerification) -> str:
+    return f"{doc.counts_line()} rows"
+
+
+# -- findings -------------------------------------------------------------------------------------
+def findings(doc: DocumentVerification) -> list[Finding]:
+    """Every refuted step in words, with its evidence and correction; unverified rows after."""
+    out = [Finding(f"❌ {_step_in_words(doc, r)} does not hold: {_without_notes(r)}{_holds_if(r)}", problem=True)
+           for r in doc.rows if r.verdict == "refuted"]
+    unverified = [r for r in doc.rows if r.verdict == "unverified"]
+    for r in unverified[:MOST_UNVERIFIED_LISTED]:
+        kind = f" ({r.category})" if r.category else ""
+        out.append(Finding(f"❔ **{r.label}** was not decided{kind}: {_without_notes(r)}", problem=True))
+    if len(unverified) > MOST_UNVERIFIED_LISTED:
+        out.append(Finding(f"❔ … and {len(unverified) - MOST_UNVERIFIED_LISTED} more unverified rows "
+                           "(all in the table below)", problem=True))
+    warnings = doc.warnings
+    out += [Finding(f"⚠️ the reader read past: {w}", problem=True) for w in warnings[:MOST_UNVERIFIED_LISTED]]
+    if len(warnings) > MOST_UNVERIFIED_LISTED:
+        out.append(Finding(f"⚠️ … and {len(warnings) - MOST_UNVERIFIED_LISTED} more faults the reader read past "
+                           "(all below)", problem=True))
+    return out
+
+
+def _step_in_words(doc: DocumentVerification, row: RowVerdict) -> str:
+    relation = f"`{row.relation}`" if row.relation else "the row"
+    step = row.step_from_previous or {}
+    if step.get("from") == "previous row":
+        previous = _previous_row(doc, row)
+        origin = f" from {previous.label}" if previous is not None else ""
+        return f"**{row.label}**, the step {relation}{origin},"
+    return f"**{row.label}**, {relation} between its two sides,"
+
+
+def _previous_row(doc: DocumentVerification, row: RowVerdict) -> RowVerdict | None:
+    index = doc.rows.index(row)
+    previous = doc.rows[index - 1] if index > 0 else None
+    return previous if previous is not None and previous.block == row.block else None
+
+
+def _without_notes(row: RowVerdict) -> str:
+    """The evidence without the notation readings (the table keeps them)."""
+    text = row.evidence
+    for note in row.notes:
+        text = text.replace(f" [note: {note}]", "")
+    return text
+
+
+def _holds_if(row: RowVerdict) -> str:
+    if not row.holds_if:
+        return ""
+    correction = re.sub(r"^\s*holds if\s+", "", row.holds_if.strip(), flags=re.I).rstrip(".")
+    return f". **{row.label} holds if** {correction}."
+
+
+# -- details --------------------------------------------------------------------------------------
+def markdown_section(doc: DocumentVerification) -> str:
+    """The counts, the families' scope, the verdict table and the blocks as written."""
+    scopes = _family_scopes(doc)
+    lines = [f"**{doc.counts_line()}.** Each row is judged against the row before it (after a "
+             "refuted row, against the last row that holds). `=` is proved when left − right "
+             "reduces to 0, `≥`/`≤` when the difference is a KL divergence or a Jensen gap, `≈` "
+             "between objectives when they have the same expectation and maximiser, each with "
+             "free symbolic parameters in every model family that can read the row:", ""]
+    lines += [f"- **{family}**: {scope}" for family, scope in scopes.items()]
+    if doc.conventions:
+        lines += ["", f"Read as: {doc.conventions}."]
+    lines += [f"- read past: {w}" for w in doc.warnings]
+    lines += ["", "| Eq. | Row | Rel. | Verdict | Evidence |", "|---|---|---|---|---|"]
     for r in doc.rows:
         number = f"({r.number})" if r.number is not None else "—"
-        lines.append(f"| {number} | {r.block}.{r.row} | {_cell(r.relation or '—')} | "
-                     f"{_SYMBOL[r.verdict]} | {_cell(r.evidence)} |")
-    lines.append("")
-    for r in doc.rows:
-        lines += [f"{heading}# {r.label}: {r.verdict}", "", "```math", _renderable(r.tex), "```", "",
-                  f"**Evidence.** {r.evidence}", ""]
-        if r.details and r.details != r.evidence:
-            lines += ["<details><summary>Details</summary>", "", "```text", r.details, "```", "",
-                      "</details>", ""]
+        verdict = _SYMBOL[r.verdict] + (f" ({r.category})" if r.category else "")
+        evidence = r.evidence + (_holds_if(r) if r.verdict == "refuted" else "")
+        lines.append(f"| {number} | {r.block}.{r.row} | {cell(r.relation or '—')} | {verdict} | {cell(evidence)} |")
+    lines += ["", caption(_table_caption(doc)).rstrip(), "", "### The derivation as written", "",
+              "Each display block as GitHub renders it, with the equation numbers the table uses; "
+              "under a block, only what the table leaves out.", ""]
+    for block in _blocks(doc):
+        lines += ["```math", _block_tex(block), "```", ""]
+        extras = [(r, _extra_details(r, scopes)) for r in block]
+        listed = [f"- {r.label}: " + "; ".join(extra) for r, extra in extras if extra]
+        lines += listed + ([""] if listed else [])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _table_caption(doc: DocumentVerification) -> str:
+    counts = doc.counts()
+    wrong = [r.label for r in doc.rows if r.verdict in ("refuted", "unverified")]
+    if not wrong:
+        return (f"What to look at: every row holds ({counts['verified']} verified, "
+                f"{counts['definition']} definitions, which claim nothing to check).")
+    return (f"What to look at: the rows marked ❌ or ❔ ({', '.join(wrong)}); a refuted row's evidence "
+            "gives parameter values at which its two sides differ, with both values, and the row "
+            "after it is judged against the last row that holds.")
+
+
+def _family_scopes(doc: DocumentVerification) -> dict[str, str]:
+    """Each model family's scope, as the rows' details state it (in order of first appearance)."""
+    scopes: dict[str, str] = {}
+    for r in doc.rows:
+        for line in r.details.splitlines():
+            match = _FAMILY_LINE.match(line)
+            if match and match["scope"]:
+                scopes.setdefault(match["family"], match["scope"])
+    return scopes
+
+
+def _extra_details(row: RowVerdict, scopes: dict[str, str]) -> list[str]:
+    """The lines of the row's details that the table's evidence does not already say.
+
+    A line followed by family lines heads them ("against (5) (>=): verified"); it is shown,
+    shortened to its verdict, only when one of its family lines is.
+    """
+    lines = [line for line in row.details.splitlines() if not line.startswith("note: ")]  # notes: in the evidence
+    kept, header = [], None
+    for index, line in enumerate(lines):
+        match = _FAMILY_LINE.match(line)
+        if match is None:
+            heads = index + 1 < len(lines) and _FAMILY_LINE.match(lines[index + 1]) is not None
+            header = ": ".join(line.split(": ")[:2]) if heads else None
+            if not heads and not _said(line, row.evidence):
+                kept.append(line)
+            continue
+        if _said(match["finding"], row.evidence):
+            continue
+        if header is not None:
+            kept.append(header)  # "step from the previous row (>=): refuted"
+            header = None
+        text = f"[{match['family']}] {match['finding']}"
+        if match["scope"] and match["scope"] != scopes.get(match["family"]):
+            text += f" in the {match['scope']}"
+        kept.append(text)
+    return kept
+
+
+def _said(line: str, evidence: str) -> bool:
+    """Whether the evidence already states this line: the line itself, or what follows one of
+    its "label: " prefixes, or all but its first word."""
+    candidates = [line] + [line.split(": ", i)[-1] for i in range(1, line.count(": ") + 1)]
+    if " " in line:
+        candidates.append(line.split(" ", 1)[1])
+    return any(len(text) >= 12 and text in evidence for text in candidates)
+
+
+def _blocks(doc: DocumentVerification) -> list[list[RowVerdict]]:
+    blocks: dict[int, list[RowVerdict]] = {}
+    for r in doc.rows:
+        blocks.setdefault(r.block, []).append(r)
+    return list(blocks.values())
+
+
+def _block_tex(rows: list[RowVerdict]) -> str:
+    """The block as GitHub's math renderer accepts it, each row tagged with its equation number.
+
+    Rows go into one `aligned` environment (a lone alignment point `&` is accepted only there);
+    `\\argmax` is not a predefined macro there; the source's own numbering directives go.
+    """
+    body = []
+    for r in rows:
+        tex = _NUMBERING.sub("", r.tex).replace("\\argmax", "\\operatorname*{arg\\,max}").strip()
+        tag = f"({r.number})" if r.number is not None else f"[{r.block}.{r.row}]"
+        body.append(f"{tex} \\qquad \\text{{{tag}}}")
+    return "\\begin{aligned}" + " \\\\\n".join(body) + "\\end{aligned}"

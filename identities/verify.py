@@ -37,6 +37,10 @@ _COMPOSE = {("=", "="): "=", ("=", ">="): ">=", (">=", "="): ">=", (">=", ">="):
             ("=", "∝"): "∝", ("∝", "="): "∝", ("∝", "∝"): "∝", ("=", "~"): "~"}
 
 
+# Logical connectives between statements (latex/nodes.Row.relations): not relations between values.
+CONNECTIVES = {"⇒", "⇐", "⇔", "∴", "∵"}
+
+
 def compose(a: str | None, b: str) -> str | None:
     if a is None:
         return b
@@ -225,6 +229,13 @@ class _Verifier:
             if row.parts and row.parts[0] is not None:
                 chain.append((row.parts[0], None, VERIFIED, f"the expression of {label}"))
             return finish(Outcome(DEFINITION, role.reason))
+        connectives = [r for r in row.relations if r in CONNECTIVES]
+        if connectives:
+            # 'A ⇒ B': A is a hypothesis and B holds under it; neither is a claim on its own
+            chain.clear()
+            return finish(Outcome(UNVERIFIED, f"statements joined by '{connectives[0]}': the premise is a "
+                                  "hypothesis the model families do not follow, so no step is judged alone",
+                                  category="outside the model families"))
         self.document.declare(row)
         defined = self.document.definition(row, label) or self.document.sampling_law(row, label)
         if defined is not None:

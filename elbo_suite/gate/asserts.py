@@ -13,6 +13,7 @@ from elbo_suite.gate.elbo import check_elbo_estimator
 from elbo_suite.gate.gradients import check_gradient_estimator
 from elbo_suite.gate.kl import check_kl
 from elbo_suite.gate.result import GateResult
+from elbo_suite.gate.styles import check_loss
 
 
 def _raise_unless_passed(result: GateResult) -> GateResult:
@@ -41,3 +42,10 @@ def assert_gradient_estimator_correct(fn: Callable[..., Any], **options: Any) ->
     """check_gradient_estimator(fn, **options), raising AssertionError on failure."""
     __tracebackhide__ = True
     return _raise_unless_passed(check_gradient_estimator(fn, **options))
+
+
+def assert_loss_correct(fn: Callable[..., Any], **options: Any) -> GateResult:
+    """check_loss(fn, **options) — any supported style, read from the signature or style=... —
+    raising AssertionError on failure."""
+    __tracebackhide__ = True
+    return _raise_unless_passed(check_loss(fn, **options))

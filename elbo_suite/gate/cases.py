@@ -62,6 +62,34 @@ def kl_cases(
             yield KLCase(f"k={latent_dim}, seed {seed}", q, p)
 
 
+# Stress: q far from p, in a higher dimension, with variances e^±7 apart. Closed forms stay exact
+# in float64; a KL built from densities, or from exp/log of large values, does not.
+KL_STRESS_LATENT_DIM = 16
+KL_STRESS_MEAN_SCALE = 10.0
+KL_STRESS_LOG_STD = (1.0, 3.5)  # |log std| range: std from e^-3.5 = 0.03 to e^3.5 = 33
+
+
+def kl_stress_cases(covariance: str, against: str, seed: int, batch_size: int = KL_BATCH_SIZE) -> Iterator[KLCase]:
+    generator = torch.Generator().manual_seed(90_000 + seed)
+    k = KL_STRESS_LATENT_DIM
+
+    def gaussian() -> GaussianQ:
+        mean = KL_STRESS_MEAN_SCALE * torch.randn((batch_size, k), generator=generator, dtype=torch.float64)
+        low, high = KL_STRESS_LOG_STD
+        magnitude = low + (high - low) * torch.rand((batch_size, k), generator=generator, dtype=torch.float64)
+        sign = torch.where(torch.rand((batch_size, k), generator=generator, dtype=torch.float64) < 0.5, -1.0, 1.0)
+        log_std = sign * magnitude
+        if covariance == "diagonal":
+            return DiagonalGaussian(mean, log_std)
+        off = 0.3 * torch.randn((batch_size, k, k), generator=generator, dtype=torch.float64)
+        scale_tril = torch.tril(off, diagonal=-1) * log_std.exp().unsqueeze(-1) + torch.diag_embed(log_std.exp())
+        return FullCovGaussian(mean, scale_tril)
+
+    q = gaussian()
+    p = gaussian() if against == "gaussian" else None
+    yield KLCase(f"stress: k={k}, means ~ N(0, {KL_STRESS_MEAN_SCALE:g}²), std e^±{KL_STRESS_LOG_STD[1]:g}, seed {seed}", q, p)
+
+
 def standard_normal_like(batch_size: int, latent_dim: int, covariance: str) -> GaussianQ:
     mean = torch.zeros(batch_size, latent_dim, dtype=torch.float64)
     if covariance == "diagonal":

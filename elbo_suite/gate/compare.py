@@ -7,12 +7,26 @@ zero in exact arithmetic is judged relative to the size of the whole gradient).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from elbo_suite.gate.result import EXACT, ClaimOutcome
+
+
+# The gate's inputs are finite and well-formed, so a NaN or inf coming back is the user's numerics
+# failing: a failed claim (exit 1), never bad input (exit 2).
+NON_FINITE = (
+    "a non-finite result from finite inputs: overflow or underflow in your function (exp of values "
+    "hundreds of nats from 0, the log of an underflowed density or probability) or 0/0"
+)
+
+
+def non_finite_note(value: float) -> str:
+    """'; <why>' when `value` is NaN or inf, else ''."""
+    return "" if math.isfinite(value) else f" ({NON_FINITE})"
 
 
 @dataclass(frozen=True)
@@ -113,7 +127,7 @@ def exact_gradient_outcome(
             bad = (~torch.isfinite(user)).nonzero().tolist()[0]
             message = (
                 f"{claim}: expected a finite gradient, actual {float(user[tuple(bad)])} with respect to "
-                f"{name}{bad} [{where}]; {size}"
+                f"{name}{bad} [{where}] ({NON_FINITE}); {size}"
             )
             return ClaimOutcome(claim, False, float("inf"), atol, count, EXACT, message)
         mismatch = worst_mismatch(user, exact, rtol=rtol, atol=atol, scale=scale)

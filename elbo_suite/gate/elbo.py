@@ -2,10 +2,8 @@
 
 Contract. The gate calls `fn(model, q, x, eps)` (noise="injected") or `fn(model, q, x, generator)`
 (noise="generator"), positionally, with
-- model: `elbo_suite.estimators.models.LinearGaussianModel` (z ~ N(0, I_k), x|z ~ N(W z + b, s² I_d)); use
-  model.log_joint(x, z), model.log_likelihood(x, z), model.log_prior(z), model.prior_matching(q);
-- q: `DiagonalGaussian` (mean, log_std) or `FullCovGaussian` (mean, scale_tril), batched (B, k);
-  use q.rsample(eps) — differentiable — q.log_prob(z) and q.entropy();
+- model: the exact linear-Gaussian model, and q: a Gaussian per data point, batched (B, k) —
+  what a function may use of them is listed once, in `elbo_suite.gate.contract`;
 - x: the data batch (B, d), float64, B distinct rows;
 - eps: standard-normal noise, (L, B, k) for the ELBO kinds and (K, B, k) for IWAE; z = q.rsample(eps);
 - generator: a seeded torch.Generator to draw all the noise from (L is then the user's choice,
@@ -34,6 +32,13 @@ Sizes: one setup per q family (B = 4, k = 3, d = 5, see `setups`); L = num_sampl
 K = num_particles = 5 draws on injected noise; with a generator, `replicates` = 1000 independent
 calls per setup, and 5 calls per setup at the posterior. gradient="none" skips the same-draw
 gradient claim, for a surrogate whose gradient is deliberately not that of its value (DReG).
+
+Stress (every check runs there too): two set-ups with k = 16 and d = 256 or 512 where the
+log-weights sit 1000–2000 nats from 0 — q far from p(z|x), or a sharp likelihood — so exp of a
+log-weight underflows or overflows. With injected noise: "value on the same draw, stress" and
+"gradient on the same draw, stress", exact; with a generator: "finite under stress". A NaN or inf
+is a failed claim (overflow / underflow), not bad input. Messages and claims are in the user's
+own quantity: with returns="negative_elbo" a loss is shown as a loss (and "loss ≥ −log p(x)").
 """
 
 from __future__ import annotations
@@ -46,12 +51,29 @@ import torch
 from torch import Tensor
 
 from elbo_suite.gate.callables import call_user, require_callable, require_tensor_output
-from elbo_suite.gate.compare import Mismatch, exact_gradient_outcome, pattern_hint, worst_mismatch
+from elbo_suite.gate.compare import (
+    NON_FINITE,
+    Mismatch,
+    exact_gradient_outcome,
+    non_finite_note,
+    pattern_hint,
+    worst_mismatch,
+)
 from elbo_suite.gate.differentiate import gradients_of, missing_gradient_hint
 from elbo_suite.gate.errors import GateInputError
+from elbo_suite.gate.options import require_alpha, require_choice, require_int, require_tolerances
 from elbo_suite.gate.references import ESTIMATOR_KINDS, reference_estimate
 from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
-from elbo_suite.gate.setups import BATCH_SIZE, FAMILIES, LATENT_DIM, LiveSetup, Setup, live, make_setup
+from elbo_suite.gate.setups import (
+    FAMILIES,
+    LATENT_DIM,
+    STRESS_SCENARIOS,
+    LiveSetup,
+    Setup,
+    live,
+    make_setup,
+    stress_setups,
+)
 from elbo_suite.gate.statistics import ZTest, z_test
 from elbo_suite.gate.threads import single_threaded
 from elbo_suite.estimators.iwae import iwae_samples
@@ -88,17 +110,21 @@ def check_elbo_estimator(
     deliberately not the autograd gradient of its value, e.g. a DReG surrogate).
     """
     fn = require_callable("fn", fn)
-    _require_choice("kind", kind, ESTIMATOR_KINDS)
-    _require_choice("noise", noise, NOISES)
-    _require_choice("q_family", q_family, Q_FAMILIES)
-    _require_choice("reduction", reduction, REDUCTIONS)
-    _require_choice("returns", returns, RETURNS)
-    _require_choice("gradient", gradient, GRADIENT_CHECKS)
-    _require_int("num_particles", num_particles, 2)
-    _require_int("num_samples", num_samples, 1)
-    _require_int("replicates", replicates, 10)
+    require_choice("kind", kind, ESTIMATOR_KINDS)
+    require_choice("noise", noise, NOISES)
+    require_choice("q_family", q_family, Q_FAMILIES)
+    require_choice("reduction", reduction, REDUCTIONS)
+    require_choice("returns", returns, RETURNS)
+    require_choice("gradient", gradient, GRADIENT_CHECKS)
+    require_int("num_particles", num_particles, 2)
+    require_int("num_samples", num_samples, 1)
+    require_int("replicates", replicates, 10)
+    require_int("seed", seed, 0)
+    require_tolerances(rtol, atol)
+    require_alpha(alpha)
     families = FAMILIES if q_family == "both" else (q_family,)
     setups = [make_setup(family, seed + i) for i, family in enumerate(families)]
+    stress = stress_setups(families, seed)
     draws = num_particles if kind == "iwae" else num_samples
     call = _UserEstimator(fn, kind, draws, reduction, returns, noise)
     subject = (
@@ -109,32 +135,27 @@ def check_elbo_estimator(
     with single_threaded():
         if noise == "injected":
             outcomes = _injected_claims(call, setups, draws, gradient, rtol, atol, seed)
+            outcomes += _injected_claims(call, stress, draws, gradient, rtol, atol, seed, stress=True)
         else:
             outcomes = _generator_claims(call, setups, num_particles, rtol, atol, alpha, replicates, seed)
+            outcomes.append(_finite_under_stress(call, stress, seed))
     return GateResult.from_claims(
         subject, outcomes, kind=kind, noise=noise, num_particles=num_particles,
         num_samples=num_samples, q_family=q_family, reduction=reduction, returns=returns,
         rtol=rtol, atol=atol, alpha=alpha, seed=seed,
-        setups=[s.label for s in setups],
+        setups=[s.label for s in setups + stress],
     )
 
 
-def _require_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise GateInputError(f"{name}: expected one of {choices}, got {value!r}")
-
-
-def _require_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise GateInputError(f"{name}: expected an int ≥ {minimum}, got {value!r}")
-
-
 class _UserEstimator:
-    """Calls the user's function and brings its output to one value per data point (B,) or ()."""
+    """Calls the user's function and brings its output to one value per data point (B,) or (),
+    in the user's own quantity (the loss −estimate when returns="negative_elbo")."""
 
     def __init__(self, fn: Callable[..., Any], kind: str, draws: int, reduction: str, returns: str, noise: str):
         self.fn, self.kind, self.draws = fn, kind, draws
         self.reduction, self.returns, self.noise = reduction, returns, noise
+        self.sign = -1.0 if returns == "negative_elbo" else 1.0  # user quantity = sign · estimate
+        self.quantity = "loss" if returns == "negative_elbo" else "estimate"
 
     def __call__(self, setup: LiveSetup, noise: Tensor | torch.Generator) -> Tensor:
         batch, dim = setup.x.shape[0], setup.q.latent_dim
@@ -163,9 +184,7 @@ class _UserEstimator:
             (self.draws, batch): "per-draw values: reduce over the draws (log-mean-exp for IWAE)",
         }
         output = require_tensor_output(output, "your estimator", expected, meaning, hints)
-        if output.dim() == 2:
-            output = output.mean(0)
-        return -output if self.returns == "negative_elbo" else output
+        return output.mean(0) if output.dim() == 2 else output
 
     def reduce(self, per_point: Tensor) -> Tensor:
         if self.reduction == "mean":
@@ -173,6 +192,10 @@ class _UserEstimator:
         if self.reduction == "sum":
             return per_point.sum()
         return per_point
+
+    def user(self, per_point: Tensor) -> Tensor:
+        """A per-data-point reference (an ELBO or a log p(x)) in the user's quantity and reduction."""
+        return self.sign * self.reduce(per_point)
 
 
 def _row_weights(batch: int) -> Tensor:
@@ -188,18 +211,19 @@ def _scalar(values: Tensor) -> Tensor:
 # injected noise: exact comparisons on the same draw
 # ---------------------------------------------------------------------------------------------
 def _injected_claims(
-    call: _UserEstimator, setups: list[Setup], draws: int, gradient: str, rtol: float, atol: float, seed: int
+    call: _UserEstimator, setups: list[Setup], draws: int, gradient: str, rtol: float, atol: float, seed: int,
+    stress: bool = False,
 ) -> list[ClaimOutcome]:
     value_runs = []
     gradient_runs = []
     for i, setup in enumerate(setups):
-        generator = torch.Generator().manual_seed(10_000 + seed + i)
-        eps = torch.randn(draws, BATCH_SIZE, LATENT_DIM, generator=generator, dtype=torch.float64)
+        generator = torch.Generator().manual_seed(10_000 + seed + i + (500 if stress else 0))
+        eps = torch.randn(draws, *setup.q.mean.shape, generator=generator, dtype=torch.float64)
         state = live(setup)
         actual = call(state, eps.clone())
-        expected = call.reduce(reference_estimate(call.kind, state.model, state.q, state.x, eps))
+        expected = call.user(reference_estimate(call.kind, state.model, state.q, state.x, eps))
         others = {
-            kind: call.reduce(reference_estimate(kind, state.model, state.q, state.x, eps)).detach()
+            kind: call.user(reference_estimate(kind, state.model, state.q, state.x, eps)).detach()
             for kind in ESTIMATOR_KINDS
             if kind != call.kind
         }
@@ -208,14 +232,15 @@ def _injected_claims(
         user_grads = gradients_of(user_scalar, state.leaves)
         exact_grads = gradients_of(exact_scalar, state.leaves)
         gradient_runs.append((setup.label, user_grads, exact_grads, missing_gradient_hint(user_scalar)))
-    outcomes = [_same_draw_value(call, value_runs, draws, rtol, atol)]
+    suffix = ", stress" if stress else ""
+    outcomes = [_same_draw_value(call, value_runs, draws, rtol, atol, suffix)]
     if gradient == "same_draw":
-        outcomes.append(_same_draw_gradient(gradient_runs, rtol, atol))
+        outcomes.append(_same_draw_gradient(gradient_runs, rtol, atol, suffix))
     return outcomes
 
 
-def _same_draw_value(call: _UserEstimator, runs: list, draws: int, rtol: float, atol: float) -> ClaimOutcome:
-    claim = "value on the same draw"
+def _same_draw_value(call: _UserEstimator, runs: list, draws: int, rtol: float, atol: float, suffix: str = "") -> ClaimOutcome:
+    claim = "value on the same draw" + suffix
     unit = "data points" if call.reduction == "none" else "batches"
     worst = None
     count = failures = 0
@@ -230,16 +255,22 @@ def _same_draw_value(call: _UserEstimator, runs: list, draws: int, rtol: float, 
     mismatch, label, actual, expected, others = worst
     where = f"data point {mismatch.index[0]} [{label}]" if mismatch.index else f"[{label}]"
     reference = {"elbo": "log p(x,z) − log q(z)", "elbo_analytic_kl": "log p(x|z) − KL(q‖prior)", "iwae": "log-mean-exp of the weights"}[call.kind]
+    if call.sign < 0:
+        reference = f"the loss −[{reference}]"
     if not failures:
         message = (
             f"{claim}: all {count} {unit} within tolerance (largest |error| {mismatch.error:.3g} at {where}, "
             f"tolerance {mismatch.tolerance:.3g}); sample size {count}, exact comparison"
         )
         return ClaimOutcome(claim, True, mismatch.error, mismatch.tolerance, count, EXACT, message)
+    diagnosis = (
+        non_finite_note(mismatch.actual) if not math.isfinite(mismatch.actual)
+        else _diagnosis(call, actual, expected, others, draws)
+    )
     message = (
         f"{claim}: expected {mismatch.expected:.10g} (reference {reference} on your eps), actual "
         f"{mismatch.actual:.10g} at {where}; |error| {mismatch.error:.3g} > tolerance {mismatch.tolerance:.3g}; "
-        f"{failures} of {count} {unit} outside tolerance{_diagnosis(call, actual, expected, others, draws)}; "
+        f"{failures} of {count} {unit} outside tolerance{diagnosis}; "
         f"sample size {count} {unit}, exact comparison"
     )
     return ClaimOutcome(claim, False, mismatch.error, mismatch.tolerance, count, EXACT, message)
@@ -260,13 +291,14 @@ def _diagnosis(call: _UserEstimator, actual: Tensor, expected: Tensor, others: d
             "log K − log(K+1), a division by K+1": math.log(draws) - math.log(draws + 1),
         } if call.kind == "iwae" else {}
         for name, value in named.items():
-            if abs(constant - value) <= 1e-8:
-                return f"; actual − expected = {constant:.6g} = {name} everywhere (the −log K normaliser)"
-    if actual.numel() > 1 and bool((expected.abs() > 1e-12).all()):
+            if abs(call.sign * constant - value) <= 1e-8:
+                return f"; actual − expected = {constant:.6g} = {'' if call.sign > 0 else 'minus '}{name} everywhere (the −log K normaliser)"
+    if draws > 1 and actual.numel() > 1 and bool((expected.abs() > 1e-12).all()):
+        # Only a factor of exactly L (at L ≥ 2) is a sum over the draws; a ratio near 1 is not.
         ratio = actual / expected
         if float((ratio - ratio.mean()).abs().max()) <= 1e-6 * float(ratio.abs().mean()):
             r = float(ratio.mean())
-            if abs(r - draws) <= 1e-6 * draws:
+            if abs(r - draws) <= 1e-9 * draws:
                 return f"; actual/expected = {r:.6g} = L everywhere: a sum over the draws where the mean belongs"
     return pattern_hint(actual, expected)
 
@@ -277,7 +309,7 @@ def _flatten_leaf(name: str, tensor: Tensor) -> Tensor:
     return tensor
 
 
-def _same_draw_gradient(runs: list, rtol: float, atol: float) -> ClaimOutcome:
+def _same_draw_gradient(runs: list, rtol: float, atol: float, suffix: str = "") -> ClaimOutcome:
     hint = "sample z with q.rsample(eps), not a detached sample"
     pairs = [
         (label, name, None if user_grads[name] is None else _flatten_leaf(name, user_grads[name]),
@@ -287,7 +319,7 @@ def _same_draw_gradient(runs: list, rtol: float, atol: float) -> ClaimOutcome:
         if exact is not None
     ]
     return exact_gradient_outcome(
-        "gradient on the same draw", pairs, rtol=rtol, atol=atol, scale=None,
+        "gradient on the same draw" + suffix, pairs, rtol=rtol, atol=atol, scale=None,
         reference="autograd of the reference on your eps",
     )
 
@@ -304,6 +336,7 @@ def _generator_claims(
     call: _UserEstimator, setups: list[Setup], num_particles: int, rtol: float, atol: float,
     alpha: float, replicates: int, seed: int,
 ) -> list[ClaimOutcome]:
+    """Every claim in the user's own quantity: for a loss, "loss ≥ −log p(x)" and so on."""
     for i, setup in enumerate(setups):
         _require_uses_generator(call, setup, 20_000 + seed + i)
     outcomes: list[ClaimOutcome] = []
@@ -312,37 +345,88 @@ def _generator_claims(
     samples = [_replicate(call, setup, replicates, 30_000 + seed + i) for i, setup in enumerate(setups)]
     # Each statistical claim tests all setups together at level α (Bonferroni inside z_test).
     values = torch.cat([v for v, _ in samples], dim=-1)  # (R, S·B) or (R, S)
+    grads = torch.cat([g for _, g in samples], dim=-1)
     labels = [s.label for s in setups]
     per_setup = values.shape[1] // len(setups)
-    log_marginal = torch.cat([call.reduce(s.model.log_marginal(s.x)).reshape(-1) for s in setups]).detach()
-    closed_elbo = torch.cat([call.reduce(s.model.elbo(s.x, s.q)).reshape(-1) for s in setups]).detach()
 
     def where(index: int) -> str:
         setup = labels[index // per_setup]
         return f"data point {index % per_setup} [{setup}]" if call.reduction == "none" else f"[{setup}]"
 
+    broken = _non_finite_replicates(values, where, "calls")
+    if broken is not None:
+        return outcomes + [broken]
+    log_marginal = torch.cat([call.user(s.model.log_marginal(s.x)).reshape(-1) for s in setups]).detach()
+    closed_elbo = torch.cat([call.user(s.model.elbo(s.x, s.q)).reshape(-1) for s in setups]).detach()
+    loss = call.sign < 0
+    # For a loss every inequality turns round: loss ≥ −log p(x), IWAE loss ≤ −ELBO.
+    below, above = ("greater", "less") if loss else ("less", "greater")
+    bound = ("loss ≥ −log p(x)", "at least −log p(x)") if loss else ("bound ≤ log p(x)", "at most log p(x)")
     if call.kind == "iwae":
         reference, reference_se, reference_grad, reference_grad_se = _reference_iwae(call, setups, num_particles, seed)
-        outcomes.append(_statistical("unbiased", z_test(values, reference, alpha=alpha, expected_standard_error=reference_se), "E[reference IWAE_K]", where, alpha, "calls"))
-        outcomes.append(_statistical("bound ≤ log p(x)", z_test(values, log_marginal, alpha=alpha, side="less"), "at most log p(x)", where, alpha, "calls"))
-        outcomes.append(_statistical("IWAE ≥ ELBO", z_test(values, closed_elbo, alpha=alpha, side="greater"), "at least the closed-form ELBO", where, alpha, "calls"))
-        grads = torch.cat([g for _, g in samples], dim=-1)
-        outcomes.append(_statistical("gradient unbiased", z_test(grads, reference_grad, alpha=alpha, expected_standard_error=reference_grad_se), "E[gradient of the reference IWAE_K]", _gradient_where(setups), alpha, "calls"))
+        outcomes.append(statistical_outcome("unbiased", z_test(values, reference, alpha=alpha, expected_standard_error=reference_se), "E[reference IWAE_K]" if not loss else "E[reference IWAE_K loss]", where, alpha, "calls"))
+        outcomes.append(statistical_outcome(bound[0], z_test(values, log_marginal, alpha=alpha, side=below), bound[1], where, alpha, "calls"))
+        ordering = ("IWAE loss ≤ −ELBO", "at most the closed-form −ELBO") if loss else ("IWAE ≥ ELBO", "at least the closed-form ELBO")
+        outcomes.append(statistical_outcome(ordering[0], z_test(values, closed_elbo, alpha=alpha, side=above), ordering[1], where, alpha, "calls"))
+        outcomes.append(statistical_outcome("gradient unbiased", z_test(grads, reference_grad, alpha=alpha, expected_standard_error=reference_grad_se), "E[gradient of the reference IWAE_K]", _gradient_where(setups), alpha, "calls"))
         return outcomes
-    outcomes.append(_statistical("unbiased", z_test(values, closed_elbo, alpha=alpha), "closed-form ELBO", where, alpha, "calls"))
-    outcomes.append(_statistical("bound ≤ log p(x)", z_test(values, log_marginal, alpha=alpha, side="less"), "at most log p(x)", where, alpha, "calls"))
+    outcomes.append(statistical_outcome("unbiased", z_test(values, closed_elbo, alpha=alpha), "closed-form −ELBO" if loss else "closed-form ELBO", where, alpha, "calls"))
+    outcomes.append(statistical_outcome(bound[0], z_test(values, log_marginal, alpha=alpha, side=below), bound[1], where, alpha, "calls"))
     gap = torch.cat([call.reduce(kl_divergence(s.q, s.model.posterior(s.x))).reshape(-1) for s in setups]).detach()
-    outcomes.append(_statistical("gap identity", z_test(log_marginal - values, gap, alpha=alpha), "log p(x) − E[estimate] = KL(q‖p(z|x))", where, alpha, "calls"))
-    grads = torch.cat([g for _, g in samples], dim=-1)
+    gap_text = "E[loss] − (−log p(x)) = KL(q‖p(z|x))" if loss else "log p(x) − E[estimate] = KL(q‖p(z|x))"
+    outcomes.append(statistical_outcome("gap identity", z_test(call.sign * (log_marginal - values), gap, alpha=alpha), gap_text, where, alpha, "calls"))
     exact = torch.cat([_exact_gradient(call, s) for s in setups])
-    outcomes.append(_statistical("gradient unbiased", z_test(grads, exact, alpha=alpha), "autograd of the closed-form ELBO", _gradient_where(setups), alpha, "calls"))
+    outcomes.append(statistical_outcome("gradient unbiased", z_test(grads, exact, alpha=alpha), "autograd of the closed-form " + ("−ELBO" if loss else "ELBO"), _gradient_where(setups), alpha, "calls"))
     return outcomes
+
+
+def _non_finite_replicates(values: Tensor, where: Callable[[int], str], unit: str) -> ClaimOutcome | None:
+    bad = ~torch.isfinite(values)
+    if not bool(bad.any()):
+        return None
+    call_index, coordinate = (int(i) for i in bad.nonzero()[0])
+    claim = "finite values"
+    message = (
+        f"{claim}: expected finite values, actual {float(values[call_index, coordinate])} on call {call_index} at "
+        f"{where(coordinate)} ({NON_FINITE}); {int(bad.any(1).sum())} of {values.shape[0]} {unit} non-finite; "
+        f"sample size {values.shape[0]} {unit}"
+    )
+    return ClaimOutcome(claim, False, float("inf"), 0.0, values.shape[0], EXACT, message)
+
+
+def _finite_under_stress(call: _UserEstimator, setups: list[Setup], seed: int) -> ClaimOutcome:
+    """With a generator the draws are the user's, so under stress only finiteness is exact."""
+    claim = "finite under stress"
+    calls = 3
+    for i, setup in enumerate(setups):
+        for r in range(calls):
+            state = live(setup)
+            values = call(state, torch.Generator().manual_seed(80_000 + seed + 10 * i + r)).detach()
+            bad = ~torch.isfinite(values.reshape(-1))
+            if bool(bad.any()):
+                index = int(bad.nonzero()[0])
+                where = f"data point {index}" if call.reduction == "none" else "the batch"
+                message = (
+                    f"{claim}: expected a finite {call.quantity}, actual {float(values.reshape(-1)[index])} at "
+                    f"{where} [{setup.label}; {STRESS_SCENARIOS[_scenario(setup)].log_weights}] ({NON_FINITE}); "
+                    f"sample size {calls} calls per stress set-up"
+                )
+                return ClaimOutcome(claim, False, float("inf"), 0.0, calls * len(setups), EXACT, message)
+    message = (
+        f"{claim}: every {call.quantity} finite on {len(setups)} stress set-ups "
+        f"({'; '.join(s.label for s in setups)}); sample size {calls * len(setups)} calls"
+    )
+    return ClaimOutcome(claim, True, 0.0, 0.0, calls * len(setups), EXACT, message)
+
+
+def _scenario(setup: Setup) -> str:
+    return next(name for name in STRESS_SCENARIOS if name in setup.label)
 
 
 def _require_uses_generator(call: _UserEstimator, setup: Setup, seed: int) -> None:
     first = call(live(setup), torch.Generator().manual_seed(seed)).detach()
     second = call(live(setup), torch.Generator().manual_seed(seed)).detach()
-    if not torch.equal(first, second):
+    if not torch.equal(torch.nan_to_num(first), torch.nan_to_num(second)):
         raise GateInputError(
             "your estimator returned different values for two generators with the same seed; "
             "expected all noise drawn from the generator argument (e.g. torch.randn(..., generator=generator))"
@@ -357,7 +441,7 @@ def _tightness(call: _UserEstimator, setups: list[Setup], rtol: float, atol: flo
         for r in range(TIGHTNESS_CALLS):
             state = live(setup, setup.posterior_q)
             actual = call(state, torch.Generator().manual_seed(40_000 + seed + 100 * i + r)).detach()
-            expected = call.reduce(setup.model.log_marginal(setup.x)).detach()
+            expected = call.user(setup.model.log_marginal(setup.x)).detach()
             mismatch = worst_mismatch(actual, expected, rtol=rtol, atol=atol)
             count += mismatch.count
             failures += mismatch.failures
@@ -369,14 +453,15 @@ def _tightness(call: _UserEstimator, setups: list[Setup], rtol: float, atol: flo
     where = f"data point {mismatch.index[0]} [{label}]" if mismatch.index else f"[{label}]"
     if failures:
         message = (
-            f"{claim}: expected {mismatch.expected:.10g} (exact log p(x): at q = p(z|x) every draw gives it), "
-            f"actual {mismatch.actual:.10g} at {where}; |error| {mismatch.error:.3g} > tolerance "
+            f"{claim}: expected {mismatch.expected:.10g} (exact {'−' if call.sign < 0 else ''}log p(x): at q = p(z|x) "
+            f"every draw gives it), actual {mismatch.actual:.10g} at {where}{non_finite_note(mismatch.actual)}; "
+            f"|error| {mismatch.error:.3g} > tolerance "
             f"{mismatch.tolerance:.3g}; {failures} of {count} values outside tolerance; sample size {count} "
             f"values from {TIGHTNESS_CALLS} calls per setup, exact comparison"
         )
     else:
         message = (
-            f"{claim}: all {count} values equal log p(x) within tolerance (largest |error| {mismatch.error:.3g}); "
+            f"{claim}: all {count} values equal {'−' if call.sign < 0 else ''}log p(x) within tolerance (largest |error| {mismatch.error:.3g}); "
             f"sample size {count}, exact comparison"
         )
     return ClaimOutcome(claim, failures == 0, mismatch.error, mismatch.tolerance, count, EXACT, message)
@@ -404,9 +489,9 @@ def _gradient_where(setups: list[Setup]) -> Callable[[int], str]:
         for name in _q_leaf_names(setup):
             if name == "q.scale_tril":
                 rows, cols = torch.tril_indices(LATENT_DIM, LATENT_DIM).tolist()
-                names += [f"d/d {name}[{b}, {r}, {c}] [{setup.label}]" for b in range(BATCH_SIZE) for r, c in zip(rows, cols)]
+                names += [f"d/d {name}[{b}, {r}, {c}] [{setup.label}]" for b in range(setup.x.shape[0]) for r, c in zip(rows, cols)]
             else:
-                names += [f"d/d {name}[{b}, {j}] [{setup.label}]" for b in range(BATCH_SIZE) for j in range(LATENT_DIM)]
+                names += [f"d/d {name}[{b}, {j}] [{setup.label}]" for b in range(setup.x.shape[0]) for j in range(LATENT_DIM)]
     return lambda index: names[index]
 
 
@@ -425,7 +510,7 @@ def _replicate(call: _UserEstimator, setup: Setup, replicates: int, seed: int) -
 
 def _exact_gradient(call: _UserEstimator, setup: Setup) -> Tensor:
     state = live(setup)
-    value = _scalar(call.reduce(state.model.elbo(state.x, state.q)))
+    value = _scalar(call.user(state.model.elbo(state.x, state.q)))
     return _flat_q_gradient(gradients_of(value, state.leaves), setup, state.leaves)
 
 
@@ -439,9 +524,9 @@ def _reference_iwae(
         per_chunk = REFERENCE_GROUPS // REFERENCE_CHUNKS
         chunk_values, chunk_grads = [], []
         for _ in range(REFERENCE_CHUNKS):
-            eps = torch.randn(per_chunk, num_particles, BATCH_SIZE, LATENT_DIM, generator=generator, dtype=torch.float64)
+            eps = torch.randn(per_chunk, num_particles, *setup.q.mean.shape, generator=generator, dtype=torch.float64)
             state = live(setup)
-            values = call.reduce(iwae_samples(state.model, state.q, state.x, eps=eps).mean(0))  # (B,)
+            values = call.user(iwae_samples(state.model, state.q, state.x, eps=eps).mean(0))  # (B,)
             grad = gradients_of(_scalar(values), {n: state.leaves[n] for n in _q_leaf_names(setup)})
             chunk_values.append(values.detach().reshape(-1))
             chunk_grads.append(_flat_q_gradient(grad, setup, state.leaves))
@@ -453,7 +538,7 @@ def _reference_iwae(
     return torch.cat(means), torch.cat(ses), torch.cat(grad_means), torch.cat(grad_ses)
 
 
-def _statistical(claim: str, test: ZTest, reference: str, where: Callable[[int], str], alpha: float, unit: str) -> ClaimOutcome:
+def statistical_outcome(claim: str, test: ZTest, reference: str, where: Callable[[int], str], alpha: float, unit: str) -> ClaimOutcome:
     side = f"Bonferroni over {test.coordinates} coordinates"
     if test.side == "two-sided":
         statistic, bound = f"|z| = {abs(test.z):.3g}", f"{test.critical:.3g}"

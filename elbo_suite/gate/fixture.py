@@ -70,3 +70,7 @@ class GateFixture:
     def assert_gradient_estimator_correct(self, fn: Callable[..., Any], **options: Any) -> GateResult:
         __tracebackhide__ = True
         return asserts.assert_gradient_estimator_correct(fn, **{"seed": self.seed, **options})
+
+    def assert_loss_correct(self, fn: Callable[..., Any], **options: Any) -> GateResult:
+        __tracebackhide__ = True
+        return asserts.assert_loss_correct(fn, **{"seed": self.seed, **options})

@@ -23,6 +23,9 @@ configurations tested together) and its power stated:
   ε by a Gauss–Hermite rule, exact for these polynomial integrands, equals the exact gradient to
   rounding, so a bias of any size is caught; it applies when each row depends on its own draw
   alone and the rule has converged (see `quadrature`), and is skipped, not failed, otherwise.
+- "finite rows" and "finite under stress": every row is finite, on the configurations above and
+  on stress configurations (k = 16, log-weights hundreds to thousands of nats from 0, where an
+  unshifted exp of the log-weights overflows or underflows); a NaN or inf row is a failed claim.
 A coordinate with zero sample variance (e.g. sticking-the-landing at the optimum) is compared
 to rounding. With same_as="<name of an estimator of elbo_suite.estimators.gradients>" the gate first checks,
 exactly, that every per-draw row equals that estimator's on the same eps ("same rows as
@@ -41,11 +44,12 @@ import torch
 from torch import Tensor
 
 from elbo_suite.gate.callables import call_user, require_callable, require_tensor_output
-from elbo_suite.gate.compare import Mismatch, worst_mismatch
+from elbo_suite.gate.compare import NON_FINITE, Mismatch, worst_mismatch
 from elbo_suite.gate.errors import GateInputError
+from elbo_suite.gate.options import require_alpha, require_int, require_tolerances
 from elbo_suite.gate.quadrature import quadrature_claim
 from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
-from elbo_suite.gate.setups import make_setup
+from elbo_suite.gate.setups import STRESS_SCENARIOS, make_setup, make_stress_setup
 from elbo_suite.gate.statistics import z_test
 from elbo_suite.gate.threads import single_threaded
 from elbo_suite.estimators.gradients import (
@@ -67,6 +71,10 @@ from elbo_suite.estimators.gradients import (
 from elbo_suite.estimators.variational import DiagonalGaussian, GaussianQ
 
 PARAMETERISATIONS = ("mean_log_std", "mean_cholesky", "both")
+PARAMETERISATION_HINT = (
+    "; if your estimator handles only a mean / log-std q, pass parameterisation='mean_log_std' "
+    "(command line: --parameterisation mean_log_std)"
+)
 OBJECTIVES = ("elbo", "iwae")
 AWAY_DATA_POINTS = (0, 1)
 REFERENCE_FACTOR = 4  # the IWAE reference uses this many times N groups
@@ -132,6 +140,9 @@ def check_gradient_estimator(
             raise GateInputError(f"{name}: expected an int ≥ {minimum}, got {value!r}")
     if group_size is not None and (isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 2):
         raise GateInputError(f"group_size: expected None or an int ≥ 2, got {group_size!r}")
+    require_int("seed", seed, 0)
+    require_tolerances(rtol, atol)
+    require_alpha(alpha)
     group = num_particles if objective == "iwae" else group_size
     if same_as is not None:
         if same_as not in SUITE_ESTIMATORS:
@@ -153,14 +164,22 @@ def check_gradient_estimator(
         configs = [c for i, family in enumerate(families) for c in _configs(family, seed + i)]
         runs = [_run(fn, config, objective, group, num_draws, seed + 100 * j) for j, config in enumerate(configs)]
         exact = quadrature_claim(fn, configs) if objective == "elbo" and group is None else None
+        stress = [_stress_run(fn, config, group, seed + j) for j, config in enumerate(_stress_configs(families, seed))]
     away = [r for r in runs if not r.config.at_optimum]
     optimum = [r for r in runs if r.config.at_optimum]
     outcomes = [_same_rows(runs, same_as, rtol, atol)] if same_as is not None else []
-    outcomes += [exact] if exact is not None else []
-    outcomes += [
-        _claim("unbiased away from the optimum", away, alpha, objective),
-        _claim("stationary at the optimum", optimum, alpha, objective),
-    ]
+    outcomes.append(_non_finite_rows("finite under stress", stress) or _finite_stress_outcome(stress))
+    if same_as is not None:
+        outcomes.append(_same_rows(stress, same_as, rtol, atol, suffix=", stress"))
+    broken = _non_finite_rows("finite rows", runs)
+    if broken is not None:
+        outcomes.append(broken)
+    else:
+        outcomes += [exact] if exact is not None else []
+        outcomes += [
+            _claim("unbiased away from the optimum", away, alpha, objective),
+            _claim("stationary at the optimum", optimum, alpha, objective),
+        ]
     variance = {
         r.config.label: {
             "variance": r.samples.var(0).tolist(),
@@ -174,6 +193,57 @@ def check_gradient_estimator(
         parameterisation=parameterisation, num_draws=num_draws, alpha=alpha, same_as=same_as, seed=seed,
         variance=variance,
     )
+
+
+STRESS_DRAWS = 500
+
+
+def _stress_configs(families: tuple[str, ...], seed: int) -> list[_Config]:
+    configs = []
+    for i, scenario in enumerate(STRESS_SCENARIOS):
+        family = families[i % len(families)]
+        setup = make_stress_setup("diagonal" if family == "mean_log_std" else "full", scenario, seed + i)
+        q = (MeanLogStd.from_parts(setup.q.mean[0].detach(), setup.q.log_std[0].detach())
+             if isinstance(setup.q, DiagonalGaussian)
+             else MeanCholesky.from_parts(setup.q.mean[0].detach(), setup.q.scale_tril[0].detach()))
+        configs.append(_Config(f"{family}, data point 0, {setup.label}", CallableTarget(setup.model, setup.x[0]), q, False))
+    return configs
+
+
+def _stress_run(fn: Callable[..., Any], config: _Config, group: int | None, seed: int) -> _Run:
+    """The user's rows on a stress configuration (no reference mean: only finiteness and same_as)."""
+    generator = torch.Generator().manual_seed(65_000 + seed)
+    k, P = config.q.latent_dim, config.q.num_params
+    shape = (STRESS_DRAWS, k) if group is None else (STRESS_DRAWS, group, k)
+    eps = torch.randn(shape, generator=generator, dtype=torch.float64)
+    kind = type(config.q).__name__
+    signature = f"fn(log_joint z (N, {k}) -> (N,), q {kind} with P = {P}, eps {tuple(shape)})"
+    output = call_user(fn, (config.target, config.q, eps.clone()), "your gradient estimator", signature)
+    samples = require_tensor_output(output, "your gradient estimator", (STRESS_DRAWS, P), "(N, P) per-draw gradients").detach()
+    empty = torch.zeros(P, dtype=torch.float64)
+    return _Run(config, samples, empty, None, torch.zeros_like(samples), eps)
+
+
+def _non_finite_rows(claim: str, runs: list[_Run]) -> ClaimOutcome | None:
+    for run in runs:
+        bad = ~torch.isfinite(run.samples)
+        if bool(bad.any()):
+            draw, column = (int(i) for i in bad.nonzero()[0])
+            rows = int(bad.any(1).sum())
+            message = (
+                f"{claim}: expected finite gradient rows, actual {float(run.samples[draw, column])} at draw {draw}, "
+                f"d/d {run.config.q.param_names()[column]} [{run.config.label}] ({NON_FINITE}); {rows} of "
+                f"{run.samples.shape[0]} rows non-finite; sample size {run.samples.shape[0]} draws"
+            )
+            return ClaimOutcome(claim, False, float("inf"), 0.0, run.samples.shape[0], EXACT, message)
+    return None
+
+
+def _finite_stress_outcome(runs: list[_Run]) -> ClaimOutcome:
+    n = sum(r.samples.shape[0] for r in runs)
+    labels = "; ".join(r.config.label for r in runs)
+    message = f"finite under stress: all {n} rows finite on {len(runs)} stress configurations ({labels}); sample size {n} draws"
+    return ClaimOutcome("finite under stress", True, 0.0, 0.0, n, EXACT, message)
 
 
 def _configs(family: str, seed: int) -> list[_Config]:
@@ -213,7 +283,8 @@ def _run(fn: Callable[..., Any], config: _Config, objective: str, group: int | N
     eps = torch.randn(shape, generator=generator, dtype=torch.float64)
     kind = type(config.q).__name__
     signature = f"fn(log_joint z (N, {k}) -> (N,), q {kind} with P = {P}, eps {tuple(shape)})"
-    output = call_user(fn, (config.target, config.q, eps.clone()), "your gradient estimator", signature)
+    output = call_user(fn, (config.target, config.q, eps.clone()), "your gradient estimator", signature,
+                       PARAMETERISATION_HINT if kind == "MeanCholesky" else "")
     hints = {
         (P,): "the mean gradient: return one row per draw (N, P) instead",
         (num_draws,): "one value per draw: return the gradient rows (N, P), not a surrogate",
@@ -277,8 +348,8 @@ def _claim(claim: str, runs: list[_Run], alpha: float, objective: str) -> ClaimO
     )
 
 
-def _same_rows(runs: list[_Run], same_as: str, rtol: float, atol: float) -> ClaimOutcome:
-    claim = f"same rows as {same_as}"
+def _same_rows(runs: list[_Run], same_as: str, rtol: float, atol: float, suffix: str = "") -> ClaimOutcome:
+    claim = f"same rows as {same_as}{suffix}"
     worst: tuple[Mismatch, _Run] | None = None
     count = failures = 0
     for run in runs:

@@ -12,7 +12,11 @@ Monte Carlo error; the only tolerance is rounding, |error| ≤ atol + rtol·|exa
 2. "KL gradient":   the gradient of Σ_b w_b KL_b (w_b fixed positive weights) in every
                     argument, against autograd on the closed form;
 3. "KL(p‖p) = 0":   the value at q = p (or q = N(0, I) against the standard normal);
-4. "KL(p‖p) gradient": finite, and equal to the exact gradient there (zero).
+4. "KL(p‖p) gradient": finite, and equal to the exact gradient there (zero);
+5. "KL value, stress" and "KL gradient, stress": the same comparisons where numerics break
+   (k = 16, means ~ N(0, 10²), standard deviations from 0.03 to 33).
+A NaN or inf returned on these finite inputs is a failed claim (overflow or underflow in the
+function), not bad input. `seed` picks the batches: seeds seed, seed + 1, seed + 2.
 """
 
 from __future__ import annotations
@@ -25,10 +29,17 @@ import torch
 from torch import Tensor
 
 from elbo_suite.gate.callables import call_user, require_callable, require_tensor_output
-from elbo_suite.gate.cases import KL_SEEDS, KLCase, kl_cases, standard_normal_like
-from elbo_suite.gate.compare import GradientPair, Mismatch, exact_gradient_outcome, pattern_hint, worst_mismatch
+from elbo_suite.gate.cases import KL_SEEDS, KLCase, kl_cases, kl_stress_cases, standard_normal_like
+from elbo_suite.gate.compare import (
+    GradientPair,
+    Mismatch,
+    exact_gradient_outcome,
+    non_finite_note,
+    pattern_hint,
+    worst_mismatch,
+)
 from elbo_suite.gate.differentiate import gradients_of, missing_gradient_hint
-from elbo_suite.gate.errors import GateInputError
+from elbo_suite.gate.options import require_choice, require_int, require_tolerances
 from elbo_suite.gate.kl_conventions import (
     UserGaussian,
     lower_triangle_only,
@@ -55,22 +66,23 @@ def check_kl(
     reduction: str = "none",
     rtol: float = 1e-8,
     atol: float = 1e-10,
-    seeds: tuple[int, ...] = KL_SEEDS,
+    seed: int = 0,
 ) -> GateResult:
     """Check a user's Gaussian KL(q‖p) against the exact closed form; see the module docstring."""
     fn = require_callable("fn", fn)
     convention, covariance = require_convention(convention, covariance)
-    if against not in AGAINST:
-        raise GateInputError(f"against: expected one of {AGAINST}, got {against!r}")
-    if reduction not in REDUCTIONS:
-        raise GateInputError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
+    require_choice("against", against, AGAINST)
+    require_choice("reduction", reduction, REDUCTIONS)
+    require_tolerances(rtol, atol)
+    require_int("seed", seed, 0)
+    seeds = tuple(seed + s for s in KL_SEEDS)
     subject = f"KL ({convention}, {covariance}, against {against}, reduction {reduction})"
 
     with single_threaded():
         outcomes = _claims(fn, convention, covariance, against, reduction, rtol, atol, seeds)
     return GateResult.from_claims(
         subject, outcomes, convention=convention, covariance=covariance, against=against,
-        reduction=reduction, rtol=rtol, atol=atol, seeds=list(seeds),
+        reduction=reduction, rtol=rtol, atol=atol, seed=seed, seeds=list(seeds),
     )
 
 
@@ -105,6 +117,15 @@ def _claims(
             scale=1.0,
         )
     )
+
+    stress_values: list[tuple[str, Tensor, Tensor]] = []
+    stress_gradients: list[tuple[str, str, Tensor | None, Tensor, str]] = []
+    for case in kl_stress_cases(covariance, against, seeds[0]):
+        run = _run_case(fn, case, convention, covariance, reduction)
+        stress_values.append((case.label, run.actual, run.expected))
+        stress_gradients.extend((case.label, *g) for g in run.gradients)
+    outcomes.append(_value_outcome("KL value, stress", stress_values, rtol, atol, reduction))
+    outcomes.append(_gradient_outcome("KL gradient, stress", stress_gradients, rtol, atol, scale=None))
     return outcomes
 
 
@@ -190,7 +211,7 @@ def _value_outcome(
     if failures:
         message = (
             f"{claim}: expected {mismatch.expected:.10g} (exact closed form), actual {mismatch.actual:.10g} "
-            f"at {where}; |error| {mismatch.error:.3g} > tolerance {mismatch.tolerance:.3g}; "
+            f"at {where}{non_finite_note(mismatch.actual)}; |error| {mismatch.error:.3g} > tolerance {mismatch.tolerance:.3g}; "
             f"{failures} of {count} {unit} outside tolerance{pattern_hint(actual, expected)}; "
             f"sample size {count} {unit}, exact comparison"
         )

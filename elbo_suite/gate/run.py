@@ -12,18 +12,20 @@ from elbo_suite.gate.errors import GateInputError
 from elbo_suite.gate.gradients import check_gradient_estimator
 from elbo_suite.gate.kl import check_kl
 from elbo_suite.gate.result import GateResult
+from elbo_suite.gate.styles import check_loss
 
-GATE_KINDS = ("kl", "elbo", "iwae", "gradient")
+GATE_KINDS = ("kl", "elbo", "iwae", "gradient", "loss")
 
 
 def run_gate(kind: str, spec: str | Callable[..., Any], **options: Any) -> GateResult:
     """Check the callable named by `spec` ('package.module:function' or 'path/to/file.py:function',
     or a callable itself).
 
-    kind "kl" -> check_kl; "elbo" -> check_elbo_estimator (options may include
-    estimator="elbo_analytic_kl"); "iwae" -> check_elbo_estimator(kind="iwae"); "gradient" ->
-    check_gradient_estimator. Options set to None take the check's default. Raises GateInputError
-    for an unknown kind, an unknown option, or any bad input.
+    kind "kl" -> check_kl; "elbo" -> check_elbo_estimator (option kind="elbo" or
+    "elbo_analytic_kl"; `estimator` is the same option); "iwae" -> check_elbo_estimator(kind="iwae");
+    "gradient" -> check_gradient_estimator; "loss" -> check_loss (any style, see `styles`).
+    Options set to None take the check's default. Raises GateInputError for an unknown kind, an
+    unknown option, or any bad input.
     """
     if kind not in GATE_KINDS:
         raise GateInputError(f"kind: expected one of {GATE_KINDS}, got {kind!r}")
@@ -33,12 +35,19 @@ def run_gate(kind: str, spec: str | Callable[..., Any], **options: Any) -> GateR
         return _call(check_kl, fn, options)
     if kind == "gradient":
         return _call(check_gradient_estimator, fn, options)
-    if "kind" in options:
-        raise GateInputError("option 'kind' is not accepted here: use estimator='elbo' or 'elbo_analytic_kl'")
-    estimator = "iwae" if kind == "iwae" else options.pop("estimator", "elbo")
-    if kind == "elbo" and estimator == "iwae":
+    if kind == "loss":
+        return check_loss(fn, **options)
+    if "estimator" in options:
+        if "kind" in options:
+            raise GateInputError("options 'estimator' and 'kind' are the same option: give one")
+        options["kind"] = options.pop("estimator")
+    if kind == "iwae":
+        if "kind" in options:
+            raise GateInputError("option 'kind' is not accepted for an IWAE estimator: it is kind='iwae'")
+        return _call(check_elbo_estimator, fn, {"kind": "iwae", **options})
+    if options.get("kind") == "iwae":
         raise GateInputError("estimator='iwae': use kind 'iwae' (it takes num_particles)")
-    return _call(check_elbo_estimator, fn, {"kind": estimator, **options})
+    return _call(check_elbo_estimator, fn, options)
 
 
 def _call(check: Callable[..., GateResult], fn: Callable[..., Any], options: dict[str, Any]) -> GateResult:

@@ -82,6 +82,54 @@ def _away_from(posterior: GaussianQ, generator: torch.Generator) -> GaussianQ:
     return FullCovGaussian(mean, posterior.scale_tril * widen.exp().unsqueeze(-1))
 
 
+# Stress set-ups: where naive numerics break. Log-weights log p(x, z) − log q(z) sit hundreds to
+# thousands of nats from 0, so exp(log w) underflows to 0 or overflows to inf in float64 and an
+# unshifted log-mean-exp returns ∓inf; correct code (log-sum-exp, log-densities) stays exact.
+@dataclass(frozen=True)
+class StressScenario:
+    latent_dim: int
+    data_dim: int
+    noise_std: float
+    shift: float  # q's mean moved by this many posterior standard deviations
+    widen: float  # q's standard deviations times this
+    log_weights: str  # what the scenario does to the log-weights, for messages
+
+
+STRESS_SCENARIOS: dict[str, StressScenario] = {
+    "q far from p(z|x)": StressScenario(16, 256, 0.5, 12.0, 3.0, "log-weights ≈ −1900…−1100 nats: exp underflows"),
+    "sharp likelihood": StressScenario(16, 512, 0.02, 0.5, 1.3, "log-weights ≈ +1000…+2000 nats: exp overflows"),
+}
+
+
+def make_stress_setup(family: str, scenario: str, seed: int) -> Setup:
+    """A high-dimensional set-up whose log-weights are far from 0; `posterior_q` is q's family
+    projection of p(z|x) (exact for the full family)."""
+    spec = STRESS_SCENARIOS[scenario]
+    generator = torch.Generator().manual_seed(70_000 + seed)
+    model = LinearGaussianModel.random(spec.latent_dim, spec.data_dim, generator, noise_std=spec.noise_std)
+    x = model.sample_data(BATCH_SIZE, generator)
+    posterior = model.posterior(x)
+    std = posterior.std
+    signs = torch.where(torch.rand(BATCH_SIZE, spec.latent_dim, generator=generator, dtype=torch.float64) < 0.5, -1.0, 1.0)
+    mean = posterior.mean + spec.shift * signs * std
+    if family == "diagonal":
+        posterior_q: GaussianQ = DiagonalGaussian(posterior.mean, std.log())
+        q: GaussianQ = DiagonalGaussian(mean, std.log() + math.log(spec.widen))
+    else:
+        posterior_q = posterior
+        q = FullCovGaussian(mean, posterior.scale_tril * spec.widen)
+    return Setup(f"stress: {scenario}, {family} q, k={spec.latent_dim}, d={spec.data_dim}, seed {seed}",
+                 family, model, x, q, posterior_q)
+
+
+def stress_setups(families: tuple[str, ...], seed: int) -> list[Setup]:
+    """One set-up per scenario, cycling through the q families asked for."""
+    return [
+        make_stress_setup(families[i % len(families)], scenario, seed + i)
+        for i, scenario in enumerate(STRESS_SCENARIOS)
+    ]
+
+
 def live(setup: Setup, q: GaussianQ | None = None) -> LiveSetup:
     """Fresh leaf copies of the model's W, b and of q's parameters (q defaults to setup.q)."""
     q = setup.q if q is None else q

@@ -5,15 +5,41 @@ with a = 1 − 2β > 0,  E[εⁿ e^{αε + βε²}] = a^{-1/2} e^{α²/(2a)} E[Y
 Complex α covers cos and sin. This is enough to write every per-sample gradient of a Gaussian
 with the costs x, x², (x − k)², eˣ, cos(kx), e^{−kx²} or a linear-Gaussian ELBO as an exact
 function of ε, and so to get its mean, variance and fourth central moment without sampling.
+
+A coefficient that cancels to within a few ulps of the parts it was summed from is exactly 0:
+float64 cannot tell it from 0, and exact arithmetic would give 0 (sticking the landing at the
+posterior has ∂mean = (1/σ − 2σ) ε with σ² = ½, which float64 leaves at 1e-16 ε). So a
+zero-variance estimator's exact variance is 0 itself, not its rounding noise.
 """
 
 from __future__ import annotations
 
 import cmath
 import math
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 Key = tuple[int, complex, float]  # (n, α, β)
+CANCELLATION_ULPS = 64  # a coefficient within this many ulps of the sum of its parts' sizes is 0
+
+
+def _collect(parts: Iterable[tuple[Key, complex]]) -> dict[Key, complex]:
+    """Sum the coefficients of equal keys; a real or imaginary part that cancels to rounding is
+    exactly 0, and a term whose coefficient is 0 is dropped."""
+    sums: dict[Key, complex] = {}
+    sizes: dict[Key, float] = {}
+    for key, c in parts:
+        sums[key] = sums.get(key, 0j) + c
+        sizes[key] = sizes.get(key, 0.0) + abs(c)
+    terms = {}
+    for key, total in sums.items():
+        tolerance = CANCELLATION_ULPS * sys.float_info.epsilon * sizes[key]
+        real = 0.0 if abs(total.real) <= tolerance else total.real
+        imag = 0.0 if abs(total.imag) <= tolerance else total.imag
+        if real or imag:
+            terms[key] = complex(real, imag)
+    return terms
 
 
 def _gaussian_raw_moment(n: int, mean: complex, variance: float) -> complex:
@@ -46,10 +72,7 @@ class GaussianExpression:
 
     def __add__(self, other: GaussianExpression | complex | float) -> GaussianExpression:
         other = other if isinstance(other, GaussianExpression) else GaussianExpression.constant(other)
-        terms = dict(self.terms)
-        for key, c in other.terms.items():
-            terms[key] = terms.get(key, 0j) + c
-        return GaussianExpression(terms)
+        return GaussianExpression(_collect([*self.terms.items(), *other.terms.items()]))
 
     __radd__ = __add__
 
@@ -65,12 +88,11 @@ class GaussianExpression:
     def __mul__(self, other: GaussianExpression | complex | float) -> GaussianExpression:
         if not isinstance(other, GaussianExpression):
             return GaussianExpression({key: c * other for key, c in self.terms.items()})
-        terms: dict[Key, complex] = {}
-        for (n1, a1, b1), c1 in self.terms.items():
-            for (n2, a2, b2), c2 in other.terms.items():
-                key = (n1 + n2, a1 + a2, b1 + b2)
-                terms[key] = terms.get(key, 0j) + c1 * c2
-        return GaussianExpression(terms)
+        return GaussianExpression(_collect(
+            ((n1 + n2, a1 + a2, b1 + b2), c1 * c2)
+            for (n1, a1, b1), c1 in self.terms.items()
+            for (n2, a2, b2), c2 in other.terms.items()
+        ))
 
     __rmul__ = __mul__
 
@@ -82,16 +104,12 @@ class GaussianExpression:
 
     def derivative(self) -> GaussianExpression:
         """d/dε of every term: (n εⁿ⁻¹ + (α + 2β ε) εⁿ) e^{αε + βε²}."""
-        terms: dict[Key, complex] = {}
-        for (n, a, b), c in self.terms.items():
-            for key, value in (
-                ((n - 1, a, b), c * n),
-                ((n, a, b), c * a),
-                ((n + 1, a, b), c * 2.0 * b),
-            ):
-                if value != 0 and key[0] >= 0:
-                    terms[key] = terms.get(key, 0j) + value
-        return GaussianExpression(terms)
+        return GaussianExpression(_collect(
+            (key, value)
+            for (n, a, b), c in self.terms.items()
+            for key, value in (((n - 1, a, b), c * n), ((n, a, b), c * a), ((n + 1, a, b), c * 2.0 * b))
+            if value != 0 and key[0] >= 0
+        ))
 
     def expectation(self) -> float:
         """E[expression] under ε ~ N(0, 1), as a real number."""

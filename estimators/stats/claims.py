@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from elbo_suite.estimators.stats.result import CheckResult
+from elbo_suite.numbers import EXACT_ZERO
 from elbo_suite.estimators.stats.ztest import bonferroni, critical_value, detectable_error, mean_and_stderr
 
 BOUND = "bound"
@@ -26,6 +27,15 @@ IWAE_CONVERGENCE = "IWAE convergence"
 # What the null hypothesis says about E[values] relative to the reference, and how a rejection
 # reads. "exceeds" is the one detection test: it passes only when E[values] > reference is shown.
 _AT_MOST, _AT_LEAST, _EQUAL, _EXCEEDS = "≤", "≥", "=", ">"
+# Margins (in z units) closer than this are a tie: rounding noise, not the data, would decide
+# between them, so the first point or link is reported and every machine reports the same one.
+TIE = 1e-9
+
+
+def first_largest(margins: Sequence[float], tie: float) -> int:
+    """The index of the largest margin; among margins within `tie` of it, the first."""
+    largest = max(margins)
+    return next(i for i, margin in enumerate(margins) if margin >= largest - tie)
 
 
 def _require_values(values: Tensor, reference: Tensor) -> None:
@@ -53,7 +63,7 @@ def _z_test(
     critical = critical_value(bonferroni(alpha, batch_size), values, two_sided=kind == _EQUAL)
     margin = {_AT_MOST: z - critical, _AT_LEAST: -z - critical, _EQUAL: z.abs() - critical,
               _EXCEEDS: critical - z}[kind]
-    worst = int(margin.argmax())
+    worst = first_largest(margin.tolist(), TIE * max(1.0, float(margin.abs().max())))
     passed = bool(margin[worst] <= 0)
     error = float(mean[worst] - reference[worst])
     detectable = float(detectable_error(stderr[worst], critical[worst]))
@@ -117,7 +127,8 @@ def ordering_claim(chain: Sequence[tuple[str, Tensor]], upper: tuple[str, Tensor
         (last_name, last_values), (upper_name, upper_values) = chain[-1], upper
         outcomes.append(_z_test(IWAE_ORDERING, f"{last_name} ≤ {upper_name}", model, last_values,
                                 upper_values, level, _AT_MOST))
-    worst, _ = max(outcomes, key=lambda outcome: outcome[1])
+    margins = [margin for _, margin in outcomes]
+    worst, _ = outcomes[first_largest(margins, TIE * max(1.0, max(abs(m) for m in margins)))]
     note = f" (each of the {num_tests} links at α/{num_tests}; α = {alpha:.2g} for the chain)"
     return replace(worst, alpha=alpha, message=worst.message + note)
 
@@ -138,23 +149,31 @@ def improvement_claim(lower: Tensor, upper: Tensor, *, alpha: float = 1e-6,
 def tightness_claim(values: Tensor, log_marginal: Tensor, tolerance: float, *,
                     subject: str = "ELBO at q = p(z|x)", model: str = "") -> CheckResult:
     """Exact: every single-sample value equals log p(x) within `tolerance` (rounding), so the
-    estimator has zero variance. No randomness in the verdict: alpha = 0."""
+    estimator has zero variance. No randomness in the verdict: alpha = 0.
+
+    Deviations within the tolerance are rounding noise, so they never pick the data point: the
+    first point beyond the tolerance is reported (the first of the batch when all hold), and a
+    claim that holds reports a standard error of exactly zero (`EXACT_ZERO`)."""
     _require_values(values, log_marginal)
     values, log_marginal = values.detach().double(), log_marginal.detach().double()
     n, batch_size = values.shape
-    deviation = (values - log_marginal).abs()  # (n, B)
-    worst = int(deviation.max(0).values.argmax())
-    largest = float(deviation[:, worst].max())
+    deviation = (values - log_marginal).abs().max(0).values  # (B,)
+    worst = first_largest(deviation.tolist(), tolerance)
+    largest = float(deviation[worst])
     passed = largest <= tolerance
-    verdict = "holds" if passed else "FAILS"
-    spread = float(values[:, worst].std(correction=1)) if n > 1 else 0.0
-    message = (
-        f"{TIGHTNESS} {verdict} for {subject}: single-sample values differ by up to {largest:.3g} "
-        f"from log p(x) = {float(log_marginal[worst]):.6g} (tolerance {tolerance:.2g}, "
-        f"sample std {spread:.2g}) at data point {worst} of {batch_size}; {model}; n = {n}"
-    )
+    if passed:
+        stderr = EXACT_ZERO
+        message = (f"{TIGHTNESS} holds for {subject}: every single-sample value equals log p(x) to "
+                   f"rounding (tolerance {tolerance:.2g}) at each of the {batch_size} data points; "
+                   f"{model}; n = {n}")
+    else:
+        stderr = float(values[:, worst].std(correction=1)) if n > 1 else 0.0
+        message = (f"{TIGHTNESS} FAILS for {subject}: single-sample values differ by up to "
+                   f"{largest:.3g} from log p(x) = {float(log_marginal[worst]):.6g} (tolerance "
+                   f"{tolerance:.2g}, sample std {stderr:.2g}) at data point {worst} of {batch_size}; "
+                   f"{model}; n = {n}")
     return CheckResult(
         claim=TIGHTNESS, subject=subject, model=model, estimate=float(values[:, worst].mean()),
-        stderr=spread, exact=float(log_marginal[worst]), passed=passed, alpha=0.0, n=n,
+        stderr=stderr, exact=float(log_marginal[worst]), passed=passed, alpha=0.0, n=n,
         detectable_error=tolerance, message=message, data_point=worst,
     )

@@ -11,7 +11,7 @@ class CheckResult:
     subject: str  # what was tested, e.g. "MC ELBO" or "IWAE_16 ≤ IWAE_64"
     model: str  # the model, q and data, in words
     estimate: float  # the Monte Carlo mean at the reported data point
-    stderr: float  # its standard error (the sample standard deviation for exact checks)
+    stderr: float  # its standard error; an exact check that holds: EXACT_ZERO (elbo_suite.numbers)
     exact: float  # the independently computed value it is held against
     passed: bool
     alpha: float  # false-alarm rate of this check (0 for exact checks)

@@ -68,7 +68,7 @@ class MacroTable:
 
 # -- reading definitions ------------------------------------------------------------------------
 _DEFINERS = {"newcommand", "renewcommand", "providecommand", "def", "gdef", "edef", "xdef",
-             "let", "DeclareMathOperator", "newcommand*", "DeclareRobustCommand"}
+             "let", "DeclareMathOperator", "DeclareRobustCommand"}
 
 
 def _group(tokens: list[Token], i: int) -> tuple[list[Token], int] | None:
@@ -106,29 +106,32 @@ def _end_pos(tokens: list[Token], j: int, tex: str) -> int:
     return tokens[j].pos if j < len(tokens) else len(tex)
 
 
+_DEFINER = re.compile(r"\\(?:" + "|".join(sorted(_DEFINERS, key=len, reverse=True)) + r")(?![A-Za-z])")
+_WINDOW = 20000  # characters a definition may span
+
+
 def find_definitions(tex: str, origin: str = "document") -> list[tuple[int, int, Macro | None]]:
     """(start, end, macro) of every definition in ``tex``; macro is None for a definition that is
     recognised (and so removed from the math) but not supported, e.g. delimited \\def parameters."""
-    try:
-        tokens = tokenize(tex)
-    except CannotParse:
-        return []
     found: list[tuple[int, int, Macro | None]] = []
-    i = 0
-    while i < len(tokens):
-        t = tokens[i]
-        if t.kind != "cmd" or t.value not in _DEFINERS:
-            i += 1
-            continue
-        start = t.pos
-        result = _read_definition(tokens, i, origin)
+    pos = 0
+    while True:
+        m = _DEFINER.search(tex, pos)
+        if m is None:
+            return found
+        window = tex[m.start():m.start() + _WINDOW]
+        try:
+            tokens = tokenize(window)
+        except CannotParse:
+            tokens = []
+        result = _read_definition(tokens, 0, origin) if tokens else None
         if result is None:
-            i += 1
+            pos = m.end()
             continue
         macro, j = result
-        found.append((start, _end_pos(tokens, j, tex), macro))
-        i = j
-    return found
+        end = m.start() + _end_pos(tokens, j, window)
+        found.append((m.start(), end, macro))
+        pos = max(end, m.end())
 
 
 def _read_definition(tokens: list[Token], i: int, origin: str) -> tuple[Macro | None, int] | None:

@@ -86,11 +86,19 @@ def normalise(tokens: list[Token], registry: Registry = REGISTRY) -> list[Token]
             out.append(Token("cmd", "dots", t.pos, t.space))
             i += 3
             continue
-        if t.kind == "cmd" and i + 1 < len(tokens) and tokens[i + 1].kind == "char" and \
-                tokens[i + 1].value in "+-=<>()[]|,;.*/" and \
-                getattr(registry.lookup(COMMAND, t), "value", None) == "typography":
+        typography = t.kind == "cmd" and getattr(registry.lookup(COMMAND, t), "value", None) == "typography"
+        if typography and i + 1 < len(tokens) and tokens[i + 1].kind == "char" and \
+                tokens[i + 1].value in "+-=<>()[]|,;.*/":
             i += 1  # \mathbf( or \boldsymbol+: a bold sign is the sign
             continue
+        if typography and i + 1 < len(tokens) and tokens[i + 1].is_char("{"):
+            end = _group_end(tokens, i + 1)
+            inner = tokens[i + 2:end - 1]
+            if len(inner) >= 2 and all(x.kind == "char" and x.value.isalpha() for x in inner):
+                # \mathsf{diag}, \mathbf{KL}: a name in a font, read as words like \mathrm{diag}
+                out.append(Token("text", words_of(inner), t.pos, t.space, t.value))
+                i = end
+                continue
         if t.kind == "char" and registry.lookup(DELIMITER, t) is not None:
             role, bracket = registry.lookup(DELIMITER, t).value
             out.append(Token(role, bracket, t.pos, t.space))

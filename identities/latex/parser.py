@@ -218,7 +218,8 @@ class Parser:
                 raise CannotParse(f"nested deeper than {MAX_DEPTH} levels")
             over = [k for k, d in zip(range(len(tokens)), self._levels(tokens))
                     if d == 0 and tokens[k].kind == "cmd" and
-                    (self.registry.lookup(INFIX, tokens[k]) or _NO_ENTRY).value == "over"]
+                    (self.registry.lookup(INFIX, tokens[k]) or _NO_ENTRY).value == "over"] \
+                if any(t.kind == "cmd" for t in tokens) else []
             if over:  # {a \over b}: the whole group is the fraction
                 k = over[0]
                 return n.Div(self.parse(tokens[:k], what="numerator"),
@@ -235,10 +236,11 @@ class Parser:
     def _levels(toks: list[Token]) -> list[int]:
         out, depth = [], 0
         for t in toks:
-            if t.kind == "close" or t.is_char("}"):
+            kind = t.kind
+            if kind == "close" or (kind == "char" and t.value == "}"):
                 depth -= 1
             out.append(depth)
-            if t.kind == "open" or t.is_char("{"):
+            if kind == "open" or (kind == "char" and t.value == "{"):
                 depth += 1
         return out
 
@@ -274,6 +276,11 @@ class Parser:
         pieces = self.split_top(toks, lambda t: t.kind == "bar" and t.value == "|")
         if len(pieces) == 2 and pieces[0][1] and pieces[1][1]:
             return n.Tuple((self.parse(pieces[0][1], script=True), self.parse(pieces[1][1], script=True)), "|")
+        if toks and toks[0].kind in ("char", "cmd") and self.registry.lookup(RELATION, toks[0]) is not None \
+                and len(toks) > 1:
+            # z_{<t}, z_{>i}: the indices before (after) t, a relation with its left side implied
+            rel = self.registry.lookup(RELATION, toks[0]).value
+            return n.Compare((n.Var("cdot"), self.parse(toks[1:], what="subscript", script=True)), (rel,))
         return self.parse(toks, what="subscript", script=True)
 
     def parse_statement(self, tokens: list[Token]) -> n.Node:

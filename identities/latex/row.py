@@ -24,7 +24,7 @@ from elbo_suite.identities.latex.tokens import Token, source_of, tokenize, words
 from elbo_suite.identities.latex.typography import mixed_bold_notes
 from elbo_suite.identities.notation import BUILTIN_MACROS
 from elbo_suite.identities.notation.relations import DEFINING_LABELS
-from elbo_suite.identities.notation.registry import (CONDITION, LABELLED, LEAD, REGISTRY, RELATION,
+from elbo_suite.identities.notation.registry import (COMMAND, CONDITION, LABELLED, LEAD, REGISTRY, RELATION,
                                                      SEPARATOR, WORD, Registry)
 
 _SEGMENT_PUNCT = (",", ";")
@@ -91,10 +91,11 @@ def _depths(tokens: list[Token]) -> list[int]:
     """Bracket depth before each token (braces and visible brackets)."""
     out, depth = [], 0
     for t in tokens:
-        if t.kind == "close" or t.is_char("}") or t.is_cmd("end"):
+        kind, value = t.kind, t.value
+        if kind == "close" or (kind == "char" and value == "}") or (kind == "cmd" and value == "end"):
             depth -= 1
         out.append(depth)
-        if t.kind == "open" or t.is_char("{") or t.is_cmd("begin"):
+        if kind == "open" or (kind == "char" and value == "{") or (kind == "cmd" and value == "begin"):
             depth += 1
     return out
 
@@ -219,7 +220,7 @@ class _RowReader:
 
     # -- the row ---------------------------------------------------------------------------------
     def read(self) -> n.Row:
-        toks = self.without_alignment(list(self.tokens))
+        toks = self.unboxed(self.without_alignment(list(self.tokens)))
         toks = self.trim(toks)
         lead, toks = self.lead(toks)
         clauses: list[n.Sampling] = []
@@ -257,6 +258,25 @@ class _RowReader:
                     continue
             out.append(t)
         return out
+
+    def unboxed(self, toks: list[Token]) -> list[Token]:
+        """``\\boxed{a = b}``, ``\\color{red}{a \\le b}``: a statement inside a decoration or a group
+        is the row's statement; the braces (and the decoration) go."""
+        depths = _depths(toks)
+        for k, t in enumerate(toks):
+            if not (t.is_char("{") and depths[k] == 0):
+                continue
+            end = next((j for j in range(k + 1, len(toks)) if toks[j].is_char("}") and depths[j] == 0), None)
+            if end is None or not self.relations(toks[k + 1:end]):
+                continue
+            before = toks[k - 1] if k > 0 else None
+            decoration = before is not None and before.kind == "cmd" and \
+                getattr(self.reg.lookup(COMMAND, before), "family", "") == "decorations"
+            if before is not None and not decoration and (before.kind == "cmd" or before.is_char("_", "^", "}")):
+                continue  # an argument or a script, not a statement in braces
+            start = k - 1 if decoration else k
+            return self.unboxed(toks[:start] + toks[k + 1:end] + toks[end + 1:])
+        return toks
 
     def trim(self, toks: list[Token]) -> list[Token]:
         while toks and (toks[-1].is_char(*_TRAILING) or toks[-1].is_char("&") or

@@ -8,6 +8,7 @@ of the line, as in TeX and in MathJax. Nothing here knows a command's meaning.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from elbo_suite.identities.errors import CannotParse
@@ -17,7 +18,7 @@ from elbo_suite.identities.errors import CannotParse
 MAX_DIGITS = 100
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Token:
     # "cmd"   \name or \<symbol>: value is the name without the backslash ("alpha", ",", "{")
     # "char"  one character: letters, digits are "num", punctuation, braces, "&", "^", "_"
@@ -54,58 +55,35 @@ class Token:
         return replace(self, pos=pos)
 
 
+_LEXEME = re.compile(r"(?P<space>\s+)|(?P<comment>%[^\n]*)|(?P<cmd>\\[A-Za-z]+|\\[\s\S]?)"
+                     r"|(?P<param>#\d)|(?P<num>\d+(?:\.\d+)?)|(?P<char>[\s\S])")
+
+
 def tokenize(tex: str) -> list[Token]:
     """The tokens of ``tex``; CannotParse for a number longer than MAX_DIGITS."""
     tokens: list[Token] = []
-    i, n = 0, len(tex)
     space = False
-    while i < n:
-        c = tex[i]
-        if c.isspace():
-            space = True
-            i += 1
-            continue
-        if c == "%":  # a comment runs to the end of the line
-            while i < n and tex[i] != "\n":
-                i += 1
+    append = tokens.append
+    for m in _LEXEME.finditer(tex):
+        kind = m.lastgroup
+        if kind == "space" or kind == "comment":  # a comment runs to the end of the line
             space = True
             continue
-        if c == "\\":
-            if i + 1 < n and tex[i + 1].isalpha():
-                j = i + 1
-                while j < n and tex[j].isalpha():
-                    j += 1
-                tokens.append(Token("cmd", tex[i + 1:j], i, space))
-                i = j
-            elif i + 1 < n:
-                tokens.append(Token("cmd", tex[i + 1], i, space))
-                i += 2
-            else:
-                i += 1  # a lone trailing backslash is nothing
-            space = False
-            continue
-        if c == "#" and i + 1 < n and tex[i + 1].isdigit():
-            tokens.append(Token("param", tex[i + 1], i, space))
-            i += 2
-            space = False
-            continue
-        if c.isdigit():
-            j = i
-            while j < n and tex[j].isdigit():
-                j += 1
-            if j + 1 < n and tex[j] == "." and tex[j + 1].isdigit():
-                j += 1
-                while j < n and tex[j].isdigit():
-                    j += 1
-            if j - i > MAX_DIGITS:
-                raise CannotParse(f"a number of {j - i} digits (more than {MAX_DIGITS})",
-                                  tex[i:i + 12] + "...")
-            tokens.append(Token("num", tex[i:j], i, space))
-            i = j
-            space = False
-            continue
-        tokens.append(Token("char", c, i, space))
-        i += 1
+        text = m.group()
+        if kind == "cmd":
+            if len(text) == 1:
+                continue  # a lone trailing backslash is nothing
+            append(Token("cmd", text[1:], m.start(), space))
+        elif kind == "param":
+            append(Token("param", text[1], m.start(), space))
+        elif kind == "num":
+            digits = len(text.split(".")[0])
+            if digits > MAX_DIGITS or len(text) > MAX_DIGITS + 1:
+                raise CannotParse(f"a number of {len(text.replace('.', ''))} digits (more than {MAX_DIGITS})",
+                                  text[:12] + "...")
+            append(Token("num", text, m.start(), space))
+        else:
+            append(Token("char", text, m.start(), space))
         space = False
     return tokens
 

@@ -155,6 +155,19 @@ REGISTRY.define(COMMAND, ("max", "min", "sup", "inf", "argmax", "argmin", "argsu
                 handler=_optimise_command, family="functions")
 REGISTRY.define(COMMAND, ("arg",), "arg max / arg min written as two words", handler=_arg,
                 family="functions")
+
+
+def _arg_word(p, word):
+    """\\operatorname{arg}\\operatorname{max}: arg max written as two roman words."""
+    nxt = p.peek()
+    if nxt is not None and (nxt.is_cmd("max", "min", "sup", "inf") or
+                            (nxt.kind == "text" and nxt.value in ("max", "min", "sup", "inf"))):
+        return _arg(p, word)
+    return None
+
+
+REGISTRY.define(WORD, ("arg",), "arg followed by max or min, as two roman words", handler=_arg_word,
+                family="functions")
 REGISTRY.define(WORD, ("argmax", "argmin", "arg max", "arg min", "arg sup", "arg inf", "max",
                        "min", "sup", "inf", "Argmax", "Argmin"),
                 "an optimisation written as a word (\\operatorname*{arg\\,max})", value="run",

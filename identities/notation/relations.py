@@ -117,6 +117,33 @@ REGISTRY.define(LABELLED, ("xlongequal", "xeq"), "an equals sign with a label ov
 REGISTRY.define(LABELLED, ("not",), "the negation of the relation that follows",
                 handler=_not, family="relations")
 
+
+def _arrow(reader, toks, k):
+    """\\xrightarrow[below]{above}: an arrow relation ("tends to") with its labels."""
+    symbol = {"xrightarrow": "→", "xlongrightarrow": "→", "xleftarrow": "←", "xRightarrow": "⇒",
+              "xLeftarrow": "⇐", "xleftrightarrow": "⇔", "xLeftrightarrow": "⇔",
+              "xmapsto": "→"}[toks[k].value]
+    j, labels = k + 1, []
+    if j < len(toks) and toks[j].kind == "open" and toks[j].value == "[":
+        depth = 0
+        for m in range(j, len(toks)):
+            depth += 1 if toks[m].kind == "open" else -1 if toks[m].kind == "close" else 0
+            if depth == 0:
+                labels.append(words_of(toks[j + 1:m]))
+                j = m + 1
+                break
+    got = _group(toks, j)
+    if got is not None:
+        labels.insert(0, words_of(got[0]))
+        j = got[1]
+    return symbol, "; ".join(x for x in labels if x), j
+
+
+REGISTRY.define(LABELLED, ("xrightarrow", "xlongrightarrow", "xleftarrow", "xRightarrow", "xLeftarrow",
+                           "xleftrightarrow", "xLeftrightarrow", "xmapsto"),
+                "an arrow with labels above and below (\\xrightarrow[T\\to\\infty]{})",
+                handler=_arrow, family="relations")
+
 # Words that open what follows a statement: a condition, a quantifier, or a remark.
 for words, role, meaning in [
     (("for", "where", "with", "if", "when", "whenever", "given", "s.t.", "st", "s.t", "such that",

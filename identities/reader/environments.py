@@ -11,7 +11,8 @@ from elbo_suite.identities.reader.spans import Span
 
 DISPLAY = ("equation", "align", "gather", "multline", "flalign", "alignat", "eqnarray",
            "displaymath", "dmath", "xalignat", "xxalignat", "math*")
-_BEGIN = re.compile(r"\\begin\{(" + "|".join(DISPLAY) + r")(\*?)\}")
+# The star may be escaped for Markdown (\begin{align\*}): MathJax sees align* after Markdown.
+_BEGIN = re.compile(r"\\begin\{(" + "|".join(DISPLAY) + r")((?:\\?\*)?)\}")
 
 
 def find(view: str) -> tuple[list[Span], int | None]:
@@ -22,7 +23,8 @@ def find(view: str) -> tuple[list[Span], int | None]:
         if m is None:
             return spans, None
         name = m.group(1) + m.group(2)
-        pattern = re.compile(r"\\(begin|end)\{" + re.escape(name) + r"\}")
+        pattern = re.compile(r"\\(begin|end)\{" + re.escape(m.group(1)) + (r"\\?\*" if m.group(2) else "")
+                             + r"\}")
         depth, k, end = 1, m.end(), None
         while depth:
             e = pattern.search(view, k)

@@ -24,7 +24,8 @@ _LABEL = re.compile(r"\\label\s*\{[^}]*\}")
 _NONUMBER = re.compile(r"\\(?:nonumber|notag)(?![a-zA-Z])")
 _ROW_ENV = re.compile(r"\\(begin|end)\{(" + "|".join(sorted(ROW_CONTAINERS, key=len, reverse=True))
                       + r")\*?\}(\{\d+\})?")
-_SPACING_ARG = re.compile(r"^\s*\*?\s*\[[^\]]*\]")
+# \\[2pt], \\*[.7em]: extra space after a row break (a dimension, so that "\\ [x]" stays math)
+_SPACING_ARG = re.compile(r"\s*\*?\s*\[\s*-?[\d.]+\s*(?:em|ex|pt|mm|cm|in|mu|bp|pc|dd|cc|sp)\s*\]")
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def split(tex: str) -> list[tuple[int, int]]:
                     spans.append((row_start, i))
                     i += 2
                     m = _SPACING_ARG.match(tex, i)
-                    if m and not re.match(r"^\s*\[\s*\\", tex[i:]):
+                    if m:
                         i = m.end()
                     row_start = i
                     continue
@@ -210,12 +211,14 @@ def _shape(tex: str):
 
 
 def join_continuations(pieces: list[Piece]) -> list[Piece]:
+    if len(pieces) < 2:
+        return pieces
     out: list[Piece] = []
     carry = 0  # brackets left open by the rows joined so far
+    prev_shape = None
     for piece in pieces:
         shape = _shape(piece.tex)
         if out and shape is not None:
-            prev_shape = _shape(out[-1].tex)
             first, _, _, has_relation = shape
             joins = carry > 0 or (prev_shape is not None and prev_shape[1] in ("operator", "relation")) \
                 or (first == "operator" and not has_relation)
@@ -229,7 +232,9 @@ def join_continuations(pieces: list[Piece]) -> list[Piece]:
                                  equation=prev.equation or piece.equation)
                 out[-1] = joined
                 carry += shape[2]
+                prev_shape = (prev_shape[0] if prev_shape else None, shape[1], carry, True)
                 continue
         out.append(piece)
         carry = shape[2] if shape is not None else 0
+        prev_shape = shape
     return out

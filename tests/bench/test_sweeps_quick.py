@@ -19,6 +19,7 @@ from elbo_suite.estimators.gradients import (
     score_function,
 )
 from elbo_suite.estimators.gradients.statistics import two_sided_normal_quantile, variance_with_standard_error
+from elbo_suite.numbers import is_exact_zero
 
 ALPHA = 1e-3
 
@@ -31,12 +32,12 @@ def quick_runs(tmp_path_factory):
 
 def test_quick_sweeps_write_figures_and_agree_with_exact(quick_runs):
     (results, out_dir), _ = quick_runs
-    assert results.figures and all((out_dir / name).stat().st_size > 10_000 for name in results.figures)
+    assert results.figures and all((out_dir / f.name).stat().st_size > 10_000 for f in results.figures)
     assert results.variance_rows and all(row.agrees for row in results.variance_rows)
     assert all(claim.holds for claim in results.claims), [c for c in results.claims if not c.holds]
     section = markdown_section(results, "figs")
-    for name in results.figures:
-        assert f"(figs/{name})" in section
+    for f in results.figures:
+        assert f"(figs/{f.name})\n\n*{f.caption}*" in section and f.caption.startswith("What to look at")
     assert "µs / sample" in timings_section(results) and "µs" not in section
     assert set(results.to_dict()) >= {"variance_rows", "tables", "claims", "figures", "timings"}
 
@@ -46,9 +47,35 @@ def test_quick_sweeps_are_bit_for_bit_reproducible(quick_runs):
     assert markdown_section(a, "x") == markdown_section(b, "x")
     strip = lambda d: {k: v for k, v in d.items() if k not in ("timings", "elapsed_seconds")}  # noqa: E731
     assert strip(a.to_dict()) == strip(b.to_dict())
-    for name in a.figures:
-        digest = lambda d: hashlib.sha256((d / name).read_bytes()).hexdigest()  # noqa: E731
-        assert digest(dir_a) == digest(dir_b), name
+    for f in a.figures:
+        digest = lambda d: hashlib.sha256((d / f.name).read_bytes()).hexdigest()  # noqa: E731
+        assert digest(dir_a) == digest(dir_b), f.name
+
+
+def test_zero_variance_at_the_posterior_is_reported_as_exact(quick_runs):
+    """At δ = 0 (q = p(z|x)) sticking the landing and the score functions with a baseline return
+    one gradient for every draw: their variance is EXACT_ZERO, not 1e-31 of rounding, and the
+    SNR is 0/0; pathwise keeps its variance."""
+    (results, _), _ = quick_runs
+    table = results.tables["distance"]
+    at = {name: i for i, name in enumerate(table.columns)}
+    at_posterior = {row[at["estimator"]]: row for row in table.rows if row[at["δ"]] == 0.0}
+    for name in ("sticking the landing", "score function + optimal baseline", "score function + moving average",
+                 "score function RLOO (K=4)"):
+        row = at_posterior[name]
+        assert is_exact_zero(row[at["var ∂mean"]]) and is_exact_zero(row[at["var ∂log_std"]]), name
+        assert row[at["SNR ∂mean"]] == "—"
+    assert at_posterior["pathwise"][at["var ∂mean"]] > 1.0
+    assert not is_exact_zero(at_posterior["pathwise"][at["var ∂mean"]])
+    assert "0 (exact)" in markdown_section(results, "figs")
+
+
+def test_a_sampled_variance_that_should_be_zero_but_is_not_shows_its_value():
+    from elbo_suite.bench.exact_zero import sampled_variance
+
+    assert is_exact_zero(sampled_variance(6e-32, True))
+    assert sampled_variance(1e-6, True) == 1e-6 and not is_exact_zero(sampled_variance(1e-6, True))
+    assert sampled_variance(6e-32, False) == 6e-32
 
 
 def test_score_function_variance_grows_with_dimension_pathwise_does_not():
@@ -101,3 +128,11 @@ def test_iwae_snr_falls_with_K_and_dreg_snr_rises():
 def test_run_sweeps_rejects_a_non_bool_quick(tmp_path):
     with pytest.raises(TypeError, match="quick: expected a bool"):
         run_sweeps("yes", tmp_path)
+
+
+def test_results_serialise_as_standard_json(quick_runs):
+    import json
+
+    (results, _), _ = quick_runs
+    text = json.dumps(results.to_dict(), allow_nan=False, ensure_ascii=False)
+    assert '"∞"' in text  # sticking the landing's constant nonzero ∂mean away from the posterior

@@ -96,8 +96,6 @@ def test_mean_of_logs_iwae_fails(one_error_line, run_cli, user_file):
         ("not_a_function", ["not_a_function", "callable"]),
         ("kl_summed_over_batch", ["shape"]),
         ("kl_wrong_shape", ["shape"]),
-        ("kl_nan", ["nan"]),
-        ("kl_inf", ["inf"]),
         ("kl_float32", ["float32", "float64"]),
         ("kl_raises", ["boom"]),
         ("no_such_function", ["no_such_function"]),
@@ -136,3 +134,10 @@ def test_gate_option_without_a_function_is_usage_error(one_error_line, run_cli, 
     result = run_cli("check", *option)
     assert result.code == 2
     assert option[0] in one_error_line(result.err)
+
+
+@pytest.mark.parametrize("name", ["kl_nan", "kl_inf"])
+def test_non_finite_result_is_a_failed_check_not_bad_input(run_cli, user_file, name):
+    result = run_cli("check", "--kl", spec(user_file, name))
+    assert result.code == 1, result.out + result.err
+    assert "FAIL" in result.out and "overflow or underflow" in " ".join(result.out.split())

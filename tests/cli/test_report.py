@@ -71,3 +71,20 @@ def test_unwritable_report_path_is_bad_input_before_any_work(run_cli, one_error_
     result = run_cli("report", "--path", str(tmp_path / where))
     assert result.code == 2
     assert "--path" in one_error_line(result.err)
+
+
+def test_a_report_that_reads_the_same_is_kept_and_force_rewrites_it(run_cli, generated, tmp_path):
+    """Regenerating on a fresh clone leaves the tracked REPORT.md untouched (`git status` clean):
+    only its timings would change."""
+    target = tmp_path / "REPORT.md"
+    target.write_text(fake_report("9.9 s"), encoding="utf-8")
+    kept = run_cli("report", "--path", str(target))
+    assert kept.code == 0 and "kept as it is" in kept.out
+    assert target.read_text(encoding="utf-8") == fake_report("9.9 s")
+    assert run_cli("report", "--force", "--path", str(target)).code == 0
+    assert target.read_text(encoding="utf-8") == generated["text"]
+
+
+def test_force_with_check_is_a_usage_error(run_cli, one_error_line, generated, tmp_path):
+    result = run_cli("report", "--check", "--force", "--path", str(tmp_path / "REPORT.md"))
+    assert result.code == 2 and "--force" in one_error_line(result.err)

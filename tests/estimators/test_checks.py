@@ -47,11 +47,19 @@ def test_progress_reports_each_check_and_the_end(run):
     assert calls[-1] == ("done", len(results), len(results))
 
 
-def test_table_has_a_row_per_check(run):
+def test_report_has_a_cell_per_check_and_a_row_per_model(run):
     results, _ = run
     table = markdown_section(results)
-    assert table.count("\n| ") == len(results)  # rows after the header line
-    assert f"{len(results)} of {len(results)} checks pass." in table
+    assert table.count("| ✅") == len(results) and "❌" not in table
+    models = {result.model for result in results}
+    assert sum(line.startswith("| k=") for line in table.splitlines()) == len(models)
+
+
+def test_tightness_reports_the_first_point_and_an_exact_zero_spread(run):
+    results, _ = run
+    tightness = [result for result in results if result.claim == "tightness"]
+    assert tightness and all(result.data_point == 0 and result.stderr == 0.0 for result in tightness)
+    assert "± 0 (exact)" in markdown_section(tightness)
 
 
 def test_plan_is_deterministic():

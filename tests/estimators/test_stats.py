@@ -25,6 +25,8 @@ from elbo_suite.estimators.stats import (
     tightness_claim,
     unbiased_claim,
 )
+from elbo_suite.estimators.stats.claims import first_largest
+from elbo_suite.numbers import is_exact_zero
 
 
 def test_critical_value_without_skew_is_the_normal_quantile_with_the_safety_factor():
@@ -133,8 +135,8 @@ def test_claims_reject_malformed_values():
         bound_claim(torch.full((5, 2), float("nan")), torch.zeros(2))
 
 
-def _result(passed, alpha=1e-6):
-    return CheckResult("bound", "MC ELBO", "k=1 | d=1", -1.234567891, 0.0123, -1.0, passed, alpha, 100, 0.05, "m")
+def _result(passed, alpha=1e-6, model="k=1 | d=1"):
+    return CheckResult("bound", "MC ELBO", model, -1.234567891, 0.0123, -1.0, passed, alpha, 100, 0.05, "m", 2)
 
 
 def test_result_dict_has_every_field():
@@ -144,12 +146,44 @@ def test_result_dict_has_every_field():
     }
 
 
-def test_markdown_section_is_a_deterministic_table():
-    text = markdown_section([_result(True), _result(False, alpha=0.0)])
-    assert text == (
-        "| claim | tested | model | data point | estimate ± SE | exact | verdict | α | n |\n"
-        "|---|---|---|---|---|---|---|---|---|\n"
-        "| bound | MC ELBO | k=1 \\| d=1 | — | -1.23457 ± 0.012 | -1 | pass | 1e-06 | 100 |\n"
-        "| bound | MC ELBO | k=1 \\| d=1 | — | -1.23457 ± 0.012 | -1 | **FAIL** | exact | 100 |\n"
-        "\n1 of 2 checks pass; 1 FAIL.\n"
-    )
+def test_markdown_section_is_one_row_per_model_one_column_per_claim():
+    text = markdown_section([
+        _result(True), _result(True, model="k=2"),
+        CheckResult("bound", "MC ELBO", "k=3", -2.0, 0.01, -1.0, False, 1e-6, 100, 0.05, "bound FAILS", 2),
+    ])
+    assert "each at α = 1e-06" in text  # one α for every check: said once, in the legend
+    assert "| model | **bound** · MC ELBO · n = 100 |" in text  # what a column shares: in its header
+    assert "| k=1 \\| d=1 | ✅ x_2: -1.235 ± 0.012 vs -1 |" in text
+    assert "| k=3 | ❌ **FAIL** x_2: -2.000 ± 0.010 vs -1 |" in text
+    assert "1 of 3 FAIL" in text
+
+
+def test_section_lists_each_failed_check_as_a_problem():
+    from elbo_suite.estimators.report import section
+
+    result = section([_result(True), CheckResult("bound", "MC ELBO", "k=3", -2.0, 0.01, -1.0, False, 1e-6, 100,
+                                                 0.05, "bound FAILS for MC ELBO")])
+    assert result.status == "1 of 2 claims hold; 1 FAIL"
+    assert [(f.problem, f.text) for f in result.findings] == [(True, "❌ bound FAILS for MC ELBO")]
+
+
+def test_ties_within_rounding_report_the_first():
+    assert first_largest([1.0, 1.0 + 1e-12, 0.5], tie=1e-9) == 0
+    assert first_largest([1.0, 1.0 + 1e-6, 0.5], tie=1e-9) == 1
+
+
+def test_data_points_equal_up_to_rounding_report_the_first():
+    # Seed 5: the same 200 values in both columns, the second moved by 1e-13 relative: a tie.
+    values = torch.randn(200, 1, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    values = torch.cat([values, values * (1 + 1e-13)], dim=1)
+    for shift in (1e-13, -1e-13):
+        moved = torch.cat([values[:, :1], values[:, 1:] * (1 + shift)], dim=1)
+        assert bound_claim(moved, torch.full((2,), 0.5)).data_point == 0
+
+
+def test_tightness_noise_never_picks_the_point_and_its_spread_is_exactly_zero():
+    exact = torch.tensor([-3.0, -4.0, -5.0])
+    noise = torch.tensor([[0.0, 4e-16, -8e-16], [2e-16, 0.0, 8e-16]])  # rounding, largest at x_2
+    result = tightness_claim(exact + noise, exact, 1e-12)
+    assert result.passed and result.data_point == 0 and is_exact_zero(result.stderr)
+    assert "every single-sample value equals log p(x) to rounding" in result.message

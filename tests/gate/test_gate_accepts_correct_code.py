@@ -13,7 +13,6 @@ import gate_zoo as zoo
 import pytest
 
 from elbo_suite.gate import check_elbo_estimator, check_gradient_estimator, check_kl
-from elbo_suite.gate.cases import KL_SEEDS
 
 KL_IMPLEMENTATIONS = [
     (zoo.kl_logvar, {"convention": "mean_logvar"}),
@@ -34,12 +33,12 @@ KL_IMPLEMENTATIONS = [
     "fn, options", KL_IMPLEMENTATIONS, ids=[f"{fn.__name__}-{'-'.join(o.values())}" for fn, o in KL_IMPLEMENTATIONS]
 )
 def test_correct_kl_passes_every_claim(fn, options):
-    seeds = tuple(s + 10 for s in KL_SEEDS)  # beyond the default seeds as well
-    for seed_set in (KL_SEEDS, seeds):
-        result = check_kl(fn, seeds=seed_set, **options)
+    for seed in (0, 10):  # beyond the default seeds as well
+        result = check_kl(fn, seed=seed, **options)
         assert result.passed, result.message
         assert [c["claim"] for c in result.details["claims"]] == [
-            "KL value", "KL gradient", "KL(p‖p) = 0", "KL(p‖p) gradient finite and zero"
+            "KL value", "KL gradient", "KL(p‖p) = 0", "KL(p‖p) gradient finite and zero",
+            "KL value, stress", "KL gradient, stress",
         ]
         # The rounding errors sit far below the tolerance: no false alarm is near.
         assert all(c["error"] <= 1e-3 * c["tolerance"] for c in result.details["claims"])

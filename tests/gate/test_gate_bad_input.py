@@ -1,9 +1,8 @@
 """Every kind of bad input raises GateInputError (a ValueError) with one line naming what was
-wrong and what was expected — never a pass, never a traceback-only failure."""
+wrong and what was expected — never a pass, never a traceback-only failure. (A NaN or inf
+returned on the gate's finite inputs is not bad input but a failed check: test_gate_non_finite.)"""
 
 from __future__ import annotations
-
-import math
 
 import gate_zoo as zoo
 import numpy as np
@@ -55,14 +54,12 @@ def test_wrong_number_of_arguments_says_how_the_gate_calls():
         (zoo.kl_per_coordinate, {}, "returned shape (6, 2); expected (B,), one KL per row = (6,) (one value per latent coordinate"),
         (zoo.kl_summed_over_batch, {}, "returned shape (); expected (B,), one KL per row = (6,) (a scalar: if you reduce over the batch on purpose, pass reduction='mean' or 'sum')"),
         (zoo.kl_logvar, {"reduction": "mean"}, "returned shape (6,); expected (), the mean over the batch = ()"),
-        (zoo.kl_returns_nan, {}, "returned non-finite values [nan, nan, nan, nan]"),
-        (lambda mu, logvar: zoo.kl_logvar(mu, logvar) + math.inf, {}, "returned non-finite values [inf"),
         (zoo.kl_float32, {}, "returned dtype torch.float32; expected torch.float64"),
         (zoo.kl_returns_list, {}, "returned list; expected a torch.Tensor of shape (B,)"),
         (lambda mu, logvar: zoo.kl_logvar(mu, logvar).detach().numpy(), {}, "returned ndarray; expected a torch.Tensor"),
         (lambda mu, logvar: float(zoo.kl_logvar(mu, logvar).detach().sum()), {"reduction": "sum"}, "returned float; expected a torch.Tensor"),
     ],
-    ids=["wrong shape", "scalar", "per-row for a mean", "NaN", "inf", "float32", "list", "numpy", "python float"],
+    ids=["wrong shape", "scalar", "per-row for a mean", "float32", "list", "numpy", "python float"],
 )
 def test_bad_kl_output(fn, options, says):
     with pytest.raises(GateInputError) as excinfo:
@@ -75,12 +72,11 @@ def test_bad_kl_output(fn, options, says):
     [
         (lambda model, q, x, eps: zoo.elbo(model, q, x, eps).sum(), "returned shape (); expected (B,), one estimate per data point = (4,)"),
         (lambda model, q, x, eps: zoo.elbo(model, q, x, eps).float(), "returned dtype torch.float32; expected torch.float64"),
-        (lambda model, q, x, eps: zoo.elbo(model, q, x, eps) / 0.0 * 0.0, "returned non-finite values [nan"),
         (lambda model, q, x, eps: np.zeros(4), "returned ndarray; expected a torch.Tensor"),
         (lambda model, q, x: None, "cannot take 4 positional arguments; the gate calls fn(model LinearGaussianModel"),
         (zoo.elbo_by_hand, "raised AttributeError: 'FullCovGaussian' object has no attribute 'log_std'"),
     ],
-    ids=["scalar", "float32", "NaN", "numpy", "arity", "raises"],
+    ids=["scalar", "float32", "numpy", "arity", "raises"],
 )
 def test_bad_estimator_output(fn, says):
     with pytest.raises(GateInputError) as excinfo:
@@ -112,9 +108,8 @@ def test_estimator_ignoring_its_generator():
         (zoo.gradient_mean_only, "returned shape (6,); expected (N, P) per-draw gradients = (10000, 6) (the mean gradient: return one row per draw"),
         (lambda log_joint, q, eps: log_joint(q.path(eps)), "returned shape (10000,); expected (N, P) per-draw gradients = (10000, 6) (one value per draw"),
         (lambda log_joint, q, eps: zoo.score_function_by_hand(log_joint, q, eps).float(), "returned dtype torch.float32"),
-        (lambda log_joint, q, eps: zoo.score_function_by_hand(log_joint, q, eps) * math.inf, "returned non-finite values"),
     ],
-    ids=["mean only", "surrogate", "float32", "inf"],
+    ids=["mean only", "surrogate", "float32"],
 )
 def test_bad_gradient_estimator_output(fn, says):
     with pytest.raises(GateInputError) as excinfo:
@@ -136,7 +131,7 @@ def test_bad_gradient_estimator_output(fn, says):
         (lambda: check_gradient_estimator(zoo.score_function_by_hand, group_size=1), "group_size: expected None or an int ≥ 2, got 1"),
         (lambda: check_gradient_estimator(zoo.score_function_by_hand, same_as="reinforce"), "same_as: expected None or one of ('pathwise',"),
         (lambda: check_gradient_estimator(zoo.score_function_by_hand, same_as="iwae_dreg"), "same_as='iwae_dreg' takes grouped eps (N, K, k): pass objective='iwae' or group_size"),
-        (lambda: run_gate("vae", zoo.elbo), "kind: expected one of ('kl', 'elbo', 'iwae', 'gradient'), got 'vae'"),
+        (lambda: run_gate("vae", zoo.elbo), "kind: expected one of ('kl', 'elbo', 'iwae', 'gradient', 'loss'), got 'vae'"),
         (lambda: run_gate("kl", zoo.kl_logvar, particles=3), "unexpected option(s) particles for check_kl"),
     ],
     ids=["convention", "logvar full", "against", "reduction", "K=1", "kind", "noise", "objective", "group",

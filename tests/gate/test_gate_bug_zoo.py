@@ -102,3 +102,30 @@ def test_bug_is_rejected_by_the_claim_that_pins_it(bug: Bug):
     # torch.distributions style: what was expected, what came out, and how much evidence.
     assert "expected" in result.message and "sample size" in result.message
     assert result.n > 0 and result.error > 0
+
+
+def test_a_tiny_relative_error_at_one_draw_is_not_read_as_a_sum_over_draws():
+    result = check_elbo_estimator(zoo.elbo_relative_error_1e3, num_samples=1)
+    assert not result.passed and result.claim == "value on the same draw"
+    assert "sum over the draws" not in result.message
+    assert "actual/expected = 1.001 everywhere: a constant factor" in result.message
+
+
+def test_a_loss_is_reported_as_a_loss():
+    def loss_off_by_1e3(model, q, x, eps):  # returns="negative_elbo", reduction="mean"
+        return zoo.elbo_loss_batch_mean(model, q, x, eps) * (1 + 1e-3)
+
+    result = check_elbo_estimator(loss_off_by_1e3, returns="negative_elbo", reduction="mean")
+    claim = result.details["claims"][0]
+    assert not result.passed and claim["claim"] == "value on the same draw"
+    expected, actual = (float(v) for v in
+                        claim["message"].split("expected ")[1].split(" (")[0:1] + claim["message"].split("actual ")[1].split(" at")[0:1])
+    assert expected > 0 and actual > 0 and actual / expected == pytest.approx(1.001)  # the loss, not −loss
+    assert "the loss −[log p(x,z) − log q(z)]" in claim["message"]
+    def loss_generator(model, q, x, generator):
+        return -zoo.elbo_generator(model, q, x, generator).mean()
+
+    generator = check_elbo_estimator(loss_generator, returns="negative_elbo", reduction="mean",
+                                     noise="generator", replicates=200, q_family="diagonal")
+    claims = [c["claim"] for c in generator.details["claims"]]
+    assert generator.passed and "loss ≥ −log p(x)" in claims, generator.message

@@ -74,3 +74,13 @@ def test_example_fixture_and_failure_message_in_a_users_own_run(tmp_path):
     assert "sample size 54 rows, exact comparison" in output
     # The failure points at the user's test, not into the gate.
     assert "_raise_unless_passed" not in output
+
+
+def test_vae_loss_example_passes_in_a_users_own_run(tmp_path):
+    """The README's first example, the PyTorch-examples loss gated as written, passes under pytest."""
+    example = REPO / "examples" / "test_my_vae_loss.py"
+    (tmp_path / example.name).write_text(example.read_text())
+    result = _run(["-q", "-rA", *_plugin_args(), example.name], cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"PASSED {example.name}::test_vae_loss" in output

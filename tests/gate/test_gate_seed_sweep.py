@@ -39,6 +39,6 @@ def test_gradient_estimators_never_raise_a_false_alarm(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_exact_checks_never_raise_a_false_alarm(seed):
     assert check_kl(zoo.kl_scale_tril, convention="mean_scale_tril", covariance="full", against="gaussian",
-                    seeds=(seed,)).passed
+                    seed=seed).passed
     assert check_elbo_estimator(zoo.iwae, kind="iwae", seed=seed).passed
     assert check_elbo_estimator(zoo.elbo_analytic_kl, kind="elbo_analytic_kl", seed=seed).passed

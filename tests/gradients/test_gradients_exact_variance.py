@@ -201,3 +201,14 @@ def test_isotropic_variances_reduce_to_1d_and_match_sampling():
     samples = ((f - 1.0) * eps[:, 0] / sigma).unsqueeze(-1)
     exact = isotropic_linear_gaussian_variances(dim, x, m, log_std)["score_function"][0]
     assert not _disagreements({"score_function": samples}, {"score_function": [exact]}, rows=1)
+
+
+def test_a_coefficient_that_cancels_to_rounding_is_exactly_zero():
+    """Sticking the landing at the posterior of z ~ N(0,1), x|z ~ N(z,1), x = 1 (N(½, ½)) has
+    ∂mean = (1/σ − 2σ) ε with σ² = ½: 0 in exact arithmetic, 1e-16 ε in float64. Its exact
+    variance is 0 itself; one step away from the posterior it is not."""
+    at_posterior = linear_gaussian_gradients(1.0, 0.5, 0.5 * math.log(0.5))["sticking_the_landing"]
+    assert [g.variance() for g in at_posterior] == [0.0, 0.0]
+    away = linear_gaussian_gradients(1.0, 0.5, 0.5 * math.log(0.5) + 1e-6)["sticking_the_landing"]
+    assert all(g.variance() > 0 for g in away)
+    assert linear_gaussian_gradients(1.0, 0.5, 0.5 * math.log(0.5))["pathwise"][0].variance() == pytest.approx(2.0)

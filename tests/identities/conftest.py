@@ -12,7 +12,8 @@ SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seed" / "000_1a0
 @pytest.fixture(scope="session")
 def seed_text() -> str:
     if not SEED.exists():
-        pytest.skip(f"seed document not found at {SEED} (the shared folder sits beside the repo)")
+        pytest.skip(f"seed document not found at {SEED}: optional ../shared beside the clone; "
+                    "these tests check the reader against the original document (README.md)")
     return SEED.read_text(encoding="utf-8")
 
 

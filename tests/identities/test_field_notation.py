@@ -33,6 +33,21 @@ SOURCES = {
         r"p(\mathbf{x}_{t}|\mathbf{x}_{t−1})",
         r"p_{\theta}(\mathbf{x}_{t+1}|\mathbf{x}_{t})",
     ],
+    "Diffusion Models, Theory to Code (01-ddpm.md), Gabriele Lozupone, "
+    "https://github.com/GabrieleLozupone/DiffusionModels-Theory2Code": [
+        r"\lim_{t\to\infty}\bar{\alpha}_t = \lim_{t\to\infty}\prod_{i=1}^{t}(1-\beta_i) = 0.",
+        r"q(x_t|x_0) \xrightarrow[t\to\infty]{} \mathcal{N}(0, I).",
+        r"\boxed{q(x_T|x_0) \xrightarrow[T\to\infty]{} \mathcal{N}(0,I)}",
+        r"x_t = \sqrt{\bar{\alpha}_t}x_0 + \sqrt{1-\bar{\alpha}_t}\epsilon, \quad \text{where } \epsilon \sim \mathcal{N}(0,I)",
+        r"|| \tilde{\mu}_t(x_t, \epsilon) - \mu_{\theta}(x_t, t) ||^2 = \left|\left| \frac{1}{\sqrt{\alpha_t}}\left(x_t - \frac{\beta_t}{\sqrt{1-\bar{\alpha}_t}}\epsilon\right) - \frac{1}{\sqrt{\alpha_t}}\left(x_t - \frac{\beta_t}{\sqrt{1-\bar{\alpha}_t}}\epsilon_{\theta}(x_t, t)\right) \right|\right|^2",
+        r"L_{simple}(\theta) = \mathbb{E}_{t \sim U(1,T), x_0 \sim p_{data}, \epsilon \sim \mathcal{N}(0,I)} \left[ ||\epsilon - \epsilon_{\theta}(\sqrt{\bar{\alpha}_t}x_0 + \sqrt{1-\bar{\alpha}_t}\epsilon, t)||^2 \right]",
+    ],
+    "VAE (wiki notes), Ashwin Reddy, "
+    "https://github.com/ashwinreddy/wiki/blob/HEAD/Computer-Science/Machine-Learning/VAE.md": [
+        r"q_\phi(z \mid x) = \mathcal{N}(z ; \mu_\phi(x), \mathsf{diag}(\sigma^2_\phi(x)))",
+        r"p_\theta(x) &= \int p(z) p_\theta(x \mid z) \mathrm{d}z",
+        r"&= \mathbb{E}_{z \sim p(z \mid x)}\left[ \frac{p(x,z)}{p(z \mid x)} \right]",
+    ],
     "DDPM notes, iks-ran (2023), https://blog.iks-ran.com/2023/08/07/ddpm": [
         r"\sqrt{(1 - \alpha _t) + \alpha _t (1-\alpha _{t-1})} = \sqrt{1 - \alpha _t\alpha _{t-1}}",
         r"\beta _1 < \beta _2 < \dots < \beta _T",

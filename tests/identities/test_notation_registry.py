@@ -224,3 +224,11 @@ def test_unicode_characters_read_as_their_commands():
 def test_unknown_commands_name_themselves():
     with pytest.raises(CannotParse, match=r"unknown command \\foo"):
         parse_row(r"a = \foo{b}")
+
+
+def test_statements_joined_by_a_connective_are_not_judged_step_by_step():
+    from elbo_suite.identities import verify_document
+
+    (row,) = verify_document("$$\n\\nabla_\\theta L = 0 \\Rightarrow \\theta = 2\n$$\n").rows
+    assert row.verdict == "unverified" and row.category == "outside the model families"
+    assert "'⇒'" in row.evidence

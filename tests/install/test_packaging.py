@@ -98,6 +98,7 @@ def _user_project(directory: Path) -> Path:
         (directory / name).mkdir(parents=True)
         (directory / name / "__init__.py").write_text(f'"""The user\'s own {name} package."""\n')
     shutil.copy(ROOT / "examples" / "test_my_elbo.py", directory / "test_my_elbo.py")
+    shutil.copy(ROOT / "examples" / "test_my_vae_loss.py", directory / "test_my_vae_loss.py")
     return directory
 
 
@@ -129,9 +130,10 @@ def test_wheel_claims_no_common_folder_name(installed, tmp_path):
 
 def test_readme_gate_example_runs_beside_the_users_own_packages(installed):
     bin_dir, project, env = installed
-    result = _run([str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_elbo.py"], project, env)
+    result = _run([str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_elbo.py",
+                   "test_my_vae_loss.py"], project, env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 def test_console_commands_run_beside_the_users_own_packages(installed):
