@@ -58,6 +58,7 @@ class _Verifier:
         self.subject: n.Node | None = None  # the expression the current chain of rows starts from
         self.label = ""
         self.block_texts: list[str] = []  # the rows of the current block so far (repair's context)
+        self.recent_texts: list[str] = []  # the last rows before this block (repair's context too)
         self.screening = False  # inside the repair search's cheap pre-check
 
     # -- a relation between two expressions ---------------------------------------------------
@@ -176,6 +177,7 @@ class _Verifier:
         k = 0
         for block in read.blocks:
             chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
+            self.recent_texts = (self.recent_texts + self.block_texts)[-16:]
             self.block_texts = []
             done = []
             for drow in block.rows:
@@ -391,7 +393,7 @@ class _Verifier:
                 self.document.chain.quick = self.screening = False
             return outcome.verdict == VERIFIED
 
-        context = harvest(self.block_texts + [tex])
+        context = harvest(self.block_texts + [tex] + self.recent_texts[::-1])
         return repair(tex, holds, context, screen=lambda edited: holds(edited, quick=True))
 
     @staticmethod

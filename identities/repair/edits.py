@@ -348,7 +348,7 @@ _VARIABLE = re.compile(r"(\\boldsymbol\{|\\mathbf\{)?([a-z])\}?_(\{[^{}]*\}|[0-9
 
 def swap_variables(tex: str, context: dict) -> Iterator[Edit]:
     """Two indexed variables of the same letter exchanged throughout the right side."""
-    start = _body_start(tex)
+    start = _body_start(tex) or _right_side(tex)
     found: dict[str, str] = {}
     for m in _VARIABLE.finditer(tex, start):
         found.setdefault(m.group(0), m.group(2))

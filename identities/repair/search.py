@@ -33,7 +33,7 @@ def harvest(neighbours: list[str]) -> dict:
                 factors.append(tex[m.start():den_end])
             if den.strip() and den.strip() not in denominators and len(den) < 60:
                 denominators.append(den.strip())
-    return {"factors": factors[:6], "denominators": denominators[:6]}
+    return {"factors": factors[:8], "denominators": denominators[:8]}
 
 
 def _group_end(tex: str, start: int) -> int | None:

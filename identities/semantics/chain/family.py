@@ -104,6 +104,7 @@ class MarkovChainFamily:
         self.spec, self.bindings = spec, bindings
         self._evaluators: dict = {}
         self.quick = False  # a screening pass: two instances only, no weaker claims
+        self.modes: set[str] = set()  # readings the last judgment used ("law": in distribution)
 
     # -- worlds ----------------------------------------------------------------------------------
     def evaluator(self, world: World, nums: Numbers = FLOATS) -> ChainEvaluator:
@@ -138,6 +139,7 @@ class MarkovChainFamily:
     # -- one relation ----------------------------------------------------------------------------
     def judge(self, left: n.Node, relation: str, right: n.Node, ctx: RowContext) -> ChainResult:
         notes: set[str] = set()
+        self.modes = set()
         checked = substantive = 0
         skipped: list[str] = []
         argmin = isinstance(left, n.Argmax) and isinstance(right, n.Argmax)
@@ -189,6 +191,9 @@ class MarkovChainFamily:
         if argmin:
             what = "the two objectives have the same minimisers (one is a positive multiple of the " \
                    "other plus a term free of the parameters)"
+        elif "law" in self.modes:
+            what = "equal in distribution: the sampling rule gives the subject the chain's law (its " \
+                   "noise is a fresh standard normal)"
         note = f"{what} in every instance checked ({checked} checks; {scope_text()})"
         details = [note] + [f"no closed form at {u}" for u in unclosed[:3]] + \
             (["skipped (a side has no value there): " + s for s in skipped[:3]]
@@ -354,6 +359,7 @@ class MarkovChainFamily:
             for node, value in targets:
                 self._law_of_subject(ev, subject, node, value, scope)
             return
+        self.modes.add("law")
         lm, lvv = self._law(lv)
         rm, rvv = self._law(rv)
         if not (lm - rm).is_zero() or abs(lvv - rvv) > 1e-9 * (1 + abs(lvv)):
@@ -363,6 +369,7 @@ class MarkovChainFamily:
     def _law_of_subject(self, ev, subject: n.Var, node, value: QExp, scope) -> None:
         """subject = recipe: the recipe's law given its chain variables must be the model's law
         of the subject given those variables."""
+        self.modes.add("law")
         mean, var = self._law(value)
         given = sorted(v for v in mean.variables())
         keys = variable_keys(subject, {'T': ev.world.T, **scope.env}, self.spec)
