@@ -51,13 +51,18 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from elbo_suite.identities import EMBEDDED, embedded_derivation_path, verify_path
+    from elbo_suite.identities.budget import Budget
 
-    from .console import stderr, stdout
+    from .console import progress, stderr, stdout
 
     # a bare name of a shipped derivation ("diffusion") selects it; anything else is a path
     path = embedded_derivation_path(args.path or "elbo") if (args.path or "elbo") in EMBEDDED \
         else Path(args.path)
-    doc = verify_path(path, renderer=args.renderer)
+    _require_writable_output("--json", args.json)  # before the work, not after it
+    budget = Budget(seconds=args.row_seconds, memory_mb=args.row_memory_mb)
+    with progress("verify", delay_seconds=2.0) as update:
+        doc = verify_path(path, renderer=args.renderer, budget=budget, progress=update,
+                          max_bytes=args.max_bytes)
     for warning in doc.warnings:  # what the reader read past: never silent
         stderr.print(f"elbo-suite: warning: {warning}", markup=False, soft_wrap=True)
 
@@ -80,6 +85,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if args.json != "-":
         stdout.print(table)
         stdout.print(_counts_line(doc.counts()))
+        categories = _category_line(doc)
+        if categories:
+            stdout.print(categories)
         stdout.print(f"read as: {doc.conventions}", markup=False)
     _write_json(args.json, doc.to_dict())
     counts = doc.counts()
@@ -88,6 +96,30 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _counts_line(counts: dict[str, int]) -> str:
     return ", ".join(f"{counts.get(v, 0)} {v}" for v in ("verified", "refuted", "definition", "unverified"))
+
+
+def _category_line(doc) -> str:
+    """How many unverified rows fall in each category, so a reader sees how much was judged."""
+    from elbo_suite.identities.verdict import UNVERIFIED_CATEGORIES
+
+    rows = [r for r in doc.rows if r.verdict == "unverified"]
+    if not rows:
+        return ""
+    counts = {c: sum(1 for r in rows if r.category == c) for c in UNVERIFIED_CATEGORIES}
+    return "unverified: " + ", ".join(f"{counts[c]} {c}" for c in UNVERIFIED_CATEGORIES)
+
+
+def _require_writable_output(option: str, target: str | None) -> None:
+    """Refuse an output path that cannot be written, before minutes of work."""
+    if target is None or target == "-":
+        return
+    path = Path(target)
+    if path.is_dir():
+        raise UsageError(f"{option}: {target!r} is a directory (expected a file to write)")
+    if not path.parent.is_dir():
+        raise UsageError(f"{option}: folder {str(path.parent)!r} does not exist (expected an existing folder)")
+    if (path.exists() and not os.access(path, os.W_OK)) or not os.access(path.parent, os.W_OK):
+        raise UsageError(f"{option}: {target!r} is not writable")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -247,6 +279,33 @@ def _require_writable_report(path: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 # argument parsing
 # ----------------------------------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
+
+
+def _memory_mb(text: str) -> int:
+    value = _positive_int(text)
+    if value < 64:
+        raise argparse.ArgumentTypeError(f"expected at least 64 (MB), got {value}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line on stderr, exit 2, as for any bad input
         from .console import error_line
@@ -281,6 +340,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--renderer", choices=sorted(RENDERER_CHOICES),
                         help="equation numbering to read the document under (default: what the "
                              "document configures, else MathJax with AMS numbering)")
+    verify.add_argument("--row-seconds", type=_positive_float, default=4.0, metavar="S",
+                        help="CPU seconds one row may compute; a row over it is 'unverified: timed out' (default 4)")
+    verify.add_argument("--row-memory-mb", type=_memory_mb, default=2048, metavar="MB",
+                        help="memory one row may add; a row over it is 'unverified: timed out' (default 2048)")
+    verify.add_argument("--max-bytes", type=_positive_int, default=1_048_576, metavar="N",
+                        help="refuse a document larger than this, before any work (default 1048576, 1 MiB)")
     verify.set_defaults(run=_cmd_verify)
 
     check = sub.add_parser(

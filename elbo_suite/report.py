@@ -80,6 +80,8 @@ def build_report(figures_dir: Path, progress: ProgressCallback | None = None, *,
 
     `quick` runs smaller samples (for tests); `sections` replaces the registry (for tests)."""
     if sections is None:
+        if progress is not None:
+            progress("loading the pillars", 0, 1)  # torch, SymPy and matplotlib take a while to import
         from .report_sections import SECTIONS as sections
     built = []
     for index, build in enumerate(sections):

@@ -44,7 +44,10 @@ def _fmt_point(point: dict, used: set) -> str:
 
 
 def _exact(expr: sp.Expr, point: dict) -> str:
-    return sp.sstr(canonical(sp.sympify(expr).xreplace(point)))
+    try:
+        return sp.sstr(canonical(sp.sympify(expr).xreplace(point)))
+    except (NotClosed, ValueError):  # too large to print exactly (limits.py, int digit limit)
+        return "(too large to print exactly)"
 
 
 def _components(family: Family, value) -> list[sp.Expr]:

@@ -5,6 +5,10 @@ class DocumentError(ValueError):
     """A document that cannot be read: missing file, no display math, malformed LaTeX."""
 
 
+class DocumentTooLarge(DocumentError):
+    """A document over the size limit (verify.MAX_BYTES, the CLI's --max-bytes)."""
+
+
 class LatexSyntaxError(DocumentError):
     """Malformed LaTeX inside a display block (unbalanced braces, \\left without \\right)."""
 

@@ -95,7 +95,8 @@ class Known:
 
     bound: dict[tuple, str] = field(default_factory=dict)  # head -> label of the defining row
     laws: dict[str, str] = field(default_factory=dict)  # random variable -> label giving its law
-    random: set[str] = field(default_factory=set)  # variables that appear in densities
+    random: set[str] = field(default_factory=set)  # variables that appear in densities or clauses
+    random_names: set[str] = field(default_factory=set)  # their letters: x_0 makes x_t random too
     values: dict[tuple, tuple[n.Node, n.Node]] = field(default_factory=dict)  # head -> (as written, value)
     later: dict[tuple, int] = field(default_factory=dict)  # head -> first row (0-based) binding it
 
@@ -103,15 +104,24 @@ class Known:
         return head is not None and head in self.bound
 
     def observe(self, row: n.Row) -> None:
-        """Note the random variables of a parsed row (the arguments of its densities)."""
+        """Note the random variables of a parsed row: the arguments of its densities and the
+        variables its clauses sample ('where z_t ~ N(0, I)')."""
+        found: list[n.Node] = []
         for node in walk(row.parts):
             if isinstance(node, n.Density):
-                for v in node.variables + node.given:
-                    for x in walk(v):
-                        if isinstance(x, n.Var):
-                            self.random.add(_var_key(x))
+                found += [x for v in node.variables + node.given for x in walk(v) if isinstance(x, n.Var)]
             if isinstance(node, n.Normal) and node.variable is not None:
-                self.random.add(_var_key(node.variable))
+                found.append(node.variable)
+        for clause in row.clauses:
+            found += [x for x in walk(clause.variable) if isinstance(x, n.Var)]
+        for x in found:
+            if isinstance(x, n.Var) and x.name not in {"I", "cdot"}:
+                self.random.add(_var_key(x))
+                self.random_names.add(x.name)
+
+    def is_random(self, node: n.Node) -> bool:
+        return isinstance(node, n.Var) and node.sample is None and (
+            _var_key(node) in self.random or node.name in self.random_names or node.name in _NOISE_NAMES)
 
     def record(self, role: Role, row: n.Row, label: str) -> None:
         if role.kind != DEFINITION:
@@ -191,7 +201,7 @@ def role_of(row: n.Row, known: Known, hint: str = "") -> Role:
     head = head_of(left)
     if head is None:
         return Role(CLAIM)
-    if isinstance(left, n.Var) and (_var_key(left) in known.random or _mentions_noise(right, row)):
+    if isinstance(left, n.Var) and (known.is_random(left) or _mentions_noise(right, row)):
         if _var_key(left) in known.laws:
             return Role(CLAIM)
         return Role(DEFINITION, (head,), 1, f"a sampling statement: gives {render(left)} its law")
@@ -263,14 +273,17 @@ def _density_role(row: n.Row, known: Known) -> Role:
 
 
 def _is_factorisation(left: n.Density, right: n.Node) -> bool:
-    """A joint density written for the first time as a product of densities of the same model."""
+    """A joint density written for the first time as a chain-rule product of densities of the same
+    model: each variable of the left side stands once as a variable of a factor (a product over an
+    index, a Markov chain, is taken as written)."""
+    if any(isinstance(x, n.BigOp) and x.op == "prod" for x in walk(right)):
+        return all(isinstance(f, n.Density) for f in _factors(right))
     factors = _factors(right)
-    if not factors or any(not isinstance(f, n.Density) for f in factors):
+    if len(factors) < 2 or any(not isinstance(f, n.Density) for f in factors):
         return False
-    joint = len(left.variables) > 1 or any(isinstance(v, n.Var) and isinstance(v.index, n.Slice)
-                                          for v in left.variables)
-    return joint and all(f.kind == left.kind or f.given for f in factors) and len(factors) > 1 or \
-        any(isinstance(x, n.BigOp) and x.op == "prod" for x in walk(right))
+    written = sorted(_var_key(v) for v in left.variables)
+    produced = sorted(_var_key(v) for f in factors for v in f.variables)
+    return len(written) > 1 and written == produced
 
 
 def _factors(node: n.Node) -> list[n.Node]:
@@ -318,35 +331,89 @@ SCHEDULE_NAMES = {"alpha", "beta", "gamma", "sigma", "lambda", "SNR"}
 COUNT_NAMES = {"L", "K", "N", "M", "T", "S", "D", "n", "k", "m"}
 
 
+# A name bound this many rows after its use is a forward reference ("where L_T = ..."); bound
+# much later, it is a new definition of a name the rows before used freely.
+FORWARD_ROWS = 6
+
+
 def refutation_blockers(nodes, known: Known, row_index: int | None = None) -> list[str]:
     """Why a counterexample to a claim between these expressions would not be a real error: it
-    would have to give a value to a quantity the document defines elsewhere, to a constant or
-    objective it never defines, to a random variable, or to two schedule symbols the field
-    relates. Empty when a counterexample is a refutation."""
+    would have to give a value to a quantity the document defines a few rows on, to a constant or
+    objective it never defines, to random variables the two sides do not share (a relation in
+    law, which a point value does not test), or to two schedule symbols the field relates. Empty
+    when a counterexample is a refutation."""
     reasons: list[str] = []
     bounds = {render(x.upper) for node in nodes for x in walk(node)
               if isinstance(x, n.BigOp) and x.upper is not None}
     schedule: set[tuple] = set()
-    for node in nodes:
+    randoms = [set() for _ in nodes]
+    for side, node in enumerate(nodes):
         for x in _free_names(node):
             head = head_of(x)
-            key = _var_key(x) if isinstance(x, n.Var) else render(x)
             if head in known.bound:
                 continue
-            if head in known.later and (row_index is None or known.later[head] > row_index):
-                reasons.append(f"{render(x)} is defined only by a later row")
-            elif isinstance(x, n.Var) and x.sample is None and (key in known.random or x.name in _NOISE_NAMES):
-                reasons.append(f"{render(x)} is a random variable: the row states a relation between "
-                               "random quantities, which a point value does not test")
+            if known.is_random(x):
+                randoms[side].add(render(x))
+            elif head in known.later and (row_index is None or
+                                          0 < known.later[head] - row_index <= FORWARD_ROWS):
+                reasons.append(f"{render(x)} is defined by a row further on")
             elif _opaque(x) and render(x) not in bounds:
                 reasons.append(f"{render(x)} is a quantity the document does not define in display math")
             if isinstance(x, n.Var) and x.name in SCHEDULE_NAMES:
-                schedule.add((x.name, tuple(getattr(x, "marks", ()))))
-    if len(schedule) >= 2:
-        names = sorted("".join(f"{m} " for m in marks) + name for name, marks in schedule)
-        reasons.append(f"{' and '.join(names)} are schedule quantities that the field relates by "
-                       "convention; the document does not state how")
+                schedule.add((x.name, tuple(getattr(x, "marks", ())), render(x.index) if x.index else ""))
+    # The same random variables on both sides: an identity for every value they take, which a
+    # point tests. Different ones, or one side a bare random variable: a relation in law.
+    bare = any(isinstance(node, n.Var) and render(node) in randoms[k] for k, node in enumerate(nodes))
+    if randoms and (bare or any(r != randoms[0] for r in randoms[1:])):
+        names = sorted(set().union(*randoms))
+        reasons.append(f"{', '.join(names)} {'is a random variable' if len(names) == 1 else 'are random variables'}: "
+                       "the row relates random quantities in law, which a point value does not test")
+    related = _related_schedule(schedule)
+    if related:
+        a, b = related
+        reasons.append(f"{a} and {b} are schedule quantities that the field relates by convention "
+                       "(alpha_t = 1 - beta_t, bar alpha_t the product of the alphas); the document "
+                       "does not state how")
     return list(dict.fromkeys(reasons))
+
+
+def _related_schedule(symbols: set) -> tuple[str, str] | None:
+    """Two schedule symbols that the field's conventions tie together, or None. At the same step
+    alpha_t, beta_t, bar alpha_t, sigma_t ... are functions of one another; bar alpha_t also holds
+    every alpha_s, beta_s with s <= t and every other bar alpha. Different steps of one quantity
+    (alpha_t, alpha_{t-1}) are independent."""
+    items = sorted(symbols, key=str)
+    for i, (name1, marks1, index1) in enumerate(items):
+        for name2, marks2, index2 in items[i + 1:]:
+            if (name1, marks1) == (name2, marks2):
+                if name1 == "alpha" and "bar" in marks1:
+                    return _show(name1, marks1, index1), _show(name2, marks2, index2)
+                continue
+            step1, step2 = _step(index1), _step(index2)
+            same = index1 == index2 or (step1 is not None and step1 == step2)
+            if same:
+                return _show(name1, marks1, index1), _show(name2, marks2, index2)
+            for (n_bar, m_bar, s_bar), (n_o, m_o, s_o) in (((name1, marks1, step1), (name2, marks2, step2)),
+                                                           ((name2, marks2, step2), (name1, marks1, step1))):
+                if n_bar == "alpha" and "bar" in m_bar and n_o in {"alpha", "beta"} and "bar" not in m_o:
+                    if s_bar is None or s_o is None or s_bar[0] != s_o[0] or s_o[1] <= s_bar[1]:
+                        return _show(name1, marks1, index1), _show(name2, marks2, index2)
+    return None
+
+
+def _step(index: str):
+    """An index as (letter, offset): 't' -> ('t', 0), 't-1' -> ('t', -1), '3' -> ('', 3)."""
+    text = index.replace(" ", "").strip("{}")
+    m = re.fullmatch(r"([A-Za-z]?)([+-]\d+)?", text)
+    if m and (m.group(1) or m.group(2)):
+        return m.group(1), int(m.group(2) or 0)
+    if text.isdigit():
+        return "", int(text)
+    return None
+
+
+def _show(name: str, marks: tuple, index: str) -> str:
+    return "".join(f"{m} " for m in marks) + name + (f"_{index}" if index else "")
 
 
 def _free_names(node):

@@ -10,13 +10,18 @@ as definitions and followed by the families in later rows.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import sympy as sp
 
-from elbo_suite.identities import checks, roles
+import sympy.core.random as sympy_random
+
+from elbo_suite.identities import budget, checks, roles
+from elbo_suite.identities.budget import Budget, ProgressCallback
+from elbo_suite.identities.budget import run as budget_run
 from elbo_suite.identities.checks import DEFINITION, REFUTED, UNVERIFIED, VERIFIED, Outcome
-from elbo_suite.identities.errors import CannotParse
+from elbo_suite.identities.errors import CannotParse, DocumentTooLarge
 from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.latex import parse_row
 from elbo_suite.identities.latex.macros import MacroTable
@@ -48,7 +53,8 @@ def compose(a: str | None, b: str) -> str | None:
 
 
 class _Verifier:
-    def __init__(self):
+    def __init__(self, renderer: str | None = None):
+        self.renderer = renderer  # the numbering conventions to read the document under
         self.families = [LinearGaussianFamily(), DiscreteFamily()]
         self.gaussian_definitions: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}  # var -> (label, mean, var)
         self.macros = MacroTable()  # the document's own definitions, expanded before parsing
@@ -164,8 +170,11 @@ class _Verifier:
         return Outcome(REFUTED, f"counterexample: {cex}", [method, f"differs from {ref}", cex] + notes)
 
     # -- the document -------------------------------------------------------------------------
-    def run(self, text: str, source: str, renderer: str | None = None) -> DocumentVerification:
-        read = read_document(text, renderer=renderer)
+    def run(self, text: str, source: str, renderer: str | None = None, *, on_header=None,
+            on_start=None, on_row=None, skip: dict[int, str] | None = None) -> DocumentVerification:
+        """Judge every row in order. The hooks let budget.py watch each row (``on_start(k)``,
+        ``on_row(k, verdict)``) and resume after a row it stopped (``skip``: row -> why)."""
+        read = read_document(text, renderer=renderer if renderer is not None else self.renderer)
         self.macros = read.macros
         doc = DocumentVerification(source, conventions=read.conventions.describe(),
                                    warnings=list(read.warnings))
@@ -174,35 +183,66 @@ class _Verifier:
         # Names a later row defines ("where L_T = ...") are not refuted through before then.
         self.known.later = roles.prepass([p if isinstance(p, n.Row) else None for p in parsed])
         self.document.prescan([p for p in parsed if isinstance(p, n.Row)])
+        if on_header is not None:
+            on_header({"source": source, "rows": [_base(drow) for drow in drows],
+                       "conventions": doc.conventions, "warnings": list(doc.warnings)})
         k = 0
+        chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
         for block in read.blocks:
-            chain: list[tuple[n.Node, str | None, str, str]] = []  # (expr, relation into it, verdict, label)
+            # A block that opens with '= ...' right after another (no prose between) continues it.
+            first = parsed[k] if block.rows else None
+            if not (isinstance(first, n.Row) and first.parts and first.parts[0] is None
+                    and not block.rows[0].prose.strip()):
+                chain = []
             self.recent_texts = (self.recent_texts + self.block_texts)[-16:]
             self.block_texts = []
             done = []
             for drow in block.rows:
-                try:
-                    doc.rows.append(self.row(drow, chain, parsed[k], k))
-                except Exception as exc:  # a row fails alone, never the document
+                if skip and k in skip:
                     chain.clear()
-                    doc.rows.append(RowVerdict(
-                        number=drow.number, block=drow.block, row=drow.row, relation="",
-                        latex=drow.raw, tex=drow.tex, line=drow.line, label=drow.label,
-                        verdict=UNVERIFIED, evidence=f"the check failed on this row "
-                        f"({type(exc).__name__}: {exc})", details=f"{type(exc).__name__}: {exc}\nrow: {drow.tex}",
-                        category="undecided"))
+                    verdict = budget.timed_out(_base(drow), budget.DEFAULT, skip[k])
+                else:
+                    if on_start is not None:
+                        on_start(k)
+                    verdict = self.safe_row(drow, chain, parsed[k], k)
+                doc.rows.append(verdict)
+                if on_row is not None:
+                    on_row(k, verdict)
                 self.block_texts.append(drow.tex)
                 if isinstance(parsed[k], n.Row):
-                    done.append((parsed[k], doc.rows[-1].label))
+                    done.append((parsed[k], verdict.label))
                 k += 1
             self.document.end_block(done)
         return doc
 
+    def safe_row(self, drow: DisplayRow, chain: list, parsed, index: int) -> RowVerdict:
+        """row(), failing alone: whatever goes wrong in one row is that row's unverified verdict."""
+        sympy_random.seed(index)  # Wang's factorisation draws random points: same work every run
+        try:
+            return self.row(drow, chain, parsed, index)
+        except budget.RowTimeout as exc:
+            chain.clear()
+            return budget.timed_out(_base(drow), budget.DEFAULT, str(exc))
+        except RecursionError:
+            chain.clear()
+            what = "undecided: the expression is nested too deeply to evaluate"
+        except MemoryError:
+            chain.clear()
+            return budget.timed_out(_base(drow), budget.DEFAULT,
+                                    "timed out: the evaluation ran out of the row's memory budget")
+        except NotClosed as exc:  # limits.TooLarge and other 'no closed form' from deep inside
+            chain.clear()
+            what = f"undecided: {exc}"
+        except Exception as exc:  # a bug: reported on the row, never out of the document
+            chain.clear()
+            what = f"undecided: could not judge this row ({type(exc).__name__}: {exc})"
+        return RowVerdict(relation="", verdict=UNVERIFIED, evidence=what, details=what,
+                          category="undecided", **_base(drow))
+
     def row(self, drow: DisplayRow, chain: list, parsed=None, index: int | None = None) -> RowVerdict:
-        label = drow.label
+        base = _base(drow)
+        label = base["label"]
         self.label = label
-        base = dict(number=drow.number, block=drow.block, row=drow.row, latex=drow.raw,
-                    tex=drow.tex, line=drow.line, label=label)
         self.index = index
         row = parsed if parsed is not None else _parse(drow.tex, self.macros)
         if isinstance(row, CannotParse):
@@ -226,10 +266,9 @@ class _Verifier:
             return verdict
 
         if role.kind == roles.DISPLAY:
-            # it claims nothing, but rows that continue it ("&= ...") start from it
+            # it claims nothing, but the rows that continue it ("&= ...") start from it
             chain.clear()
-            if row.parts and row.parts[0] is not None:
-                chain.append((row.parts[0], None, VERIFIED, f"the expression of {label}"))
+            chain.append((self.known.substitute(row.parts[0]), None, VERIFIED, f"the expression of {label}"))
             return finish(Outcome(DEFINITION, role.reason))
         connectives = [r for r in row.relations if r in CONNECTIVES]
         if connectives:
@@ -278,9 +317,8 @@ class _Verifier:
             self.known.record(role, row, label)
             claims = list(zip(row.relations[role.first_claim:], row.parts[role.first_claim + 1:]))
             if not claims:
-                if len(row.parts) > 1 and row.parts[1] is not None:
-                    # the rows that continue a definition ("&= ...") start from its value
-                    chain.append((self.known.substitute(row.parts[1]), None, VERIFIED,
+                if role.binds and len(row.parts) == 2:  # "&= ..." rows below continue from the value
+                    chain.append((self.known.substitute(row.parts[role.first_claim]), None, VERIFIED,
                                   f"the value {label} binds"))
                 return finish(Outcome(DEFINITION, "definition: " + role.reason))
             # The relations after the binding one claim something about the bound value.
@@ -294,6 +332,8 @@ class _Verifier:
             return finish(outcome, step_from_previous=step_info, anchor=anchor_info)
         if row.parts[0] is None:
             if not chain:
+                # Nothing to judge it against; the rows that continue it start from its expression.
+                chain.append((self.known.substitute(row.parts[-1]), None, VERIFIED, f"the expression of {label}"))
                 return finish(Outcome(UNVERIFIED, "a continuation row with no previous row to continue"))
         else:
             chain.clear()
@@ -421,6 +461,15 @@ def _parse(tex: str, macros: MacroTable | None = None):
         return parse_row(tex, macros)
     except CannotParse as exc:
         return exc
+    except RecursionError:
+        return CannotParse("the row is nested too deeply to read")
+
+
+def _base(drow: DisplayRow) -> dict:
+    """The fields of a row's verdict that say which row it is."""
+    label = drow.label
+    return dict(number=drow.number, block=drow.block, row=drow.row, latex=drow.raw,
+                tex=drow.tex, line=drow.line, label=label)
 
 
 def category_of(outcome: Outcome) -> str:
@@ -454,11 +503,27 @@ def _affine(expr: n.Node, eps_name: str, eps: sp.Symbol) -> sp.Expr:
     return fam.scalar(fam.evaluate(expr, Context()))
 
 
-def verify_document(text: str, *, source: str = "<text>", renderer: str | None = None) -> DocumentVerification:
-    """Verdicts for every displayed row of a Markdown+LaTeX document (``renderer``: the numbering
-    conventions to read it under, a key of reader.RENDERERS; by default what the document says)."""
-    return _Verifier().run(text, source, renderer)
+# A document larger than this is refused up front (--max-bytes raises it): a megabyte of display
+# math is thousands of rows, minutes of work.
+MAX_BYTES = 1_048_576
 
 
-def verify_path(path: str | Path, *, renderer: str | None = None) -> DocumentVerification:
-    return verify_document(read_path(path), source=str(path), renderer=renderer)
+def verify_document(text: str, *, source: str = "<text>", renderer: str | None = None,
+                    budget: Budget = budget.DEFAULT, progress: ProgressCallback | None = None,
+                    max_bytes: int | None = MAX_BYTES) -> DocumentVerification:
+    """Verdicts for every displayed row of a Markdown+LaTeX document. ``renderer``: the numbering
+    conventions to read it under, a key of reader.RENDERERS (by default what the document says);
+    each row is judged within ``budget`` (CPU time and memory; see budget.py);
+    ``progress(description, done, total)`` is called as rows finish."""
+    size = len(text.encode("utf-8"))
+    if max_bytes is not None and size > max_bytes:
+        raise DocumentTooLarge(f"document {source} is {size:,} bytes, over the limit of {max_bytes:,} "
+                               "bytes (expected a smaller document; raise the limit with --max-bytes)")
+    return budget_run(functools.partial(_Verifier, renderer=renderer), text, source, budget, progress)
+
+
+def verify_path(path: str | Path, *, renderer: str | None = None, budget: Budget = budget.DEFAULT,
+                progress: ProgressCallback | None = None,
+                max_bytes: int | None = MAX_BYTES) -> DocumentVerification:
+    return verify_document(read_path(path), source=str(path), renderer=renderer, budget=budget,
+                           progress=progress, max_bytes=max_bytes)

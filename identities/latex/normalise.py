@@ -198,7 +198,8 @@ def _unwrap_single(tokens: list[Token]) -> list[Token]:
     while k < len(tokens):
         argument = k > 0 and (tokens[k - 1].kind == "cmd" or tokens[k - 1].is_char("}"))
         if tokens[k].is_char("{") and k + 2 < len(tokens) and tokens[k + 2].is_char("}") and not argument \
-                and tokens[k + 1].kind in ("text", "char", "num") and not tokens[k + 1].is_char("{", "}", "&"):
+                and tokens[k + 1].kind in ("text", "char", "num") and not tokens[k + 1].is_char("{", "}", "&") \
+                and not (tokens[k + 1].kind == "num" and len(tokens[k + 1].value) > 1):  # x^{64} is not x^6 4
             out.append(replace(tokens[k + 1], space=tokens[k].space))
             k += 3
             continue

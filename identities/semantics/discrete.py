@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.semantics import limits
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
 from elbo_suite.identities.semantics.evaluate import Context, Family, render, var_key
 from elbo_suite.identities.semantics.numeric import canonical
@@ -59,6 +60,8 @@ class Table:
         return Table(tuple(x / y for x, y in self._pair(other)))
 
     def power(self, k):
+        for x in self.values:
+            limits.power(x, k)
         return Table(tuple(x ** k for x in self.values))
 
     def log(self):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.semantics import limits
 from elbo_suite.identities.semantics.errors import NotApplicable, NotClosed
 from elbo_suite.identities.semantics.symbols import doc_symbol
 
@@ -218,6 +219,7 @@ class Family:
         return method(node, ctx)
 
     def _eval_Num(self, node: n.Num, ctx):
+        limits.literal(node.value)
         return self.const(sp.Rational(node.value))
 
     def _eval_Var(self, node: n.Var, ctx):
@@ -271,7 +273,16 @@ class Family:
 
     def _eval_Pow(self, node: n.Pow, ctx):
         exponent = self.scalar(self._eval(node.exp, ctx))
-        return self._eval(node.base, ctx).power(exponent)
+        base = self._eval(node.base, ctx)
+        limits.power(self.magnitude(base), exponent)
+        return base.power(exponent)
+
+    def magnitude(self, value) -> sp.Expr:
+        """A sympy expression whose size stands for the value's, for limits.power."""
+        try:
+            return self.scalar(value)
+        except NotClosed:
+            return sp.Add(*[sp.Symbol(f"term{k}") for k in range(2)])  # z-dependent: a sum
 
     def _eval_Sqrt(self, node: n.Sqrt, ctx):
         return self._eval(node.arg, ctx).power(sp.Rational(1, 2))

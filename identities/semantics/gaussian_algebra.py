@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from elbo_suite.identities.semantics import limits
 from elbo_suite.identities.semantics.errors import Divergent, NotClosed
 
 Z = sp.Symbol("z", real=True)
@@ -150,6 +151,9 @@ class GaussFun:
             t = self.terms[0]
             return GaussFun((Term((t.poly[0] ** k,), k * t.a, k * t.b, k * t.c),))
         if k.is_Integer and k >= 0:
+            if k > limits.MAX_EXPANDED_EXPONENT and len(self.terms) > 1:
+                raise limits.TooLarge(f"the power {k} of a sum of {len(self.terms)} Gaussian-type "
+                                      f"terms is too large to expand (more than {limits.MAX_EXPANDED_EXPONENT})")
             out = GaussFun.const(1)
             for _ in range(int(k)):
                 out = out * self

@@ -7,6 +7,8 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
+from elbo_suite.identities.semantics import limits
+
 DIGITS = 30
 TOLERANCE = sp.Float("1e-20", DIGITS)
 
@@ -47,6 +49,7 @@ def _log_canonical(arg: sp.Expr) -> sp.Expr:
 def canonical(expr: sp.Expr) -> sp.Expr:
     """A normal form for sums of rational functions and logarithms of positive quantities."""
     expr = sp.sympify(expr)
+    limits.expandable(expr)
     logs = expr.atoms(sp.log)
     if logs:
         expr = expr.xreplace({lg: _log_canonical(lg.args[0]) for lg in logs})
@@ -80,12 +83,15 @@ def _compiled(expr: sp.Expr):
 def evaluate(expr: sp.Expr, point: dict) -> tuple[sp.Float | None, str | None]:
     """(value, None), or (None, reason) when expr has no real value at point."""
     expr = sp.sympify(expr)
-    symbols, fn = _compiled(expr)
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return None, "no finite real value (the expression is infinite or undefined)"
     try:
+        symbols, fn = _compiled(expr)
         with mpmath.workdps(DIGITS):
             val = fn(*[mpmath.mpf(sp.Rational(point[s]).p) / sp.Rational(point[s]).q
                        for s in symbols])
-    except (ZeroDivisionError, ValueError):
+    except (ZeroDivisionError, ValueError, KeyError, TypeError, OverflowError):
+        # lambdify has no printer for some special values (KeyError 'ComplexInfinity')
         val = None
     if val is None or isinstance(val, mpmath.mpc) and abs(val.imag) > 1e-25 * (1 + abs(val.real)) \
             or not mpmath.isfinite(val):

@@ -73,3 +73,48 @@ def test_console_script_help_lists_every_command():
     assert proc.returncode == 0
     for command in ("verify", "check", "bench", "report"):
         assert command in proc.stdout
+
+
+def test_unverified_rows_are_counted_by_category(run_cli, tmp_path):
+    doc = tmp_path / "mixed.md"
+    doc.write_text("$$\np(x)=\\int p(x,z)dz\n$$\n\n$$\np(x)=\\foo(x)\n$$\n", encoding="utf-8")
+    result = run_cli("verify", str(doc))
+    assert result.code == 1
+    assert ("unverified: 1 cannot parse, 0 outside the model families, 0 undecided, 0 timed out"
+            in result.out), result.out
+
+
+def test_a_row_over_its_time_budget_is_reported_timed_out(run_cli, tmp_path):
+    doc = tmp_path / "slow.md"
+    slow = r"(a+b+c+d+e)^{64} = (a+b+c+d+e)^{63}a + (a+b+c+d+e)^{63}(b+c+d+e)"
+    # The row after it is cheap, so it is judged well within the same budget on any machine.
+    doc.write_text(f"$$\n{slow}\n$$\n\n$$\n1+1=2\n$$\n", encoding="utf-8")
+    result = run_cli("verify", str(doc), "--row-seconds", "2", "--json", "-")
+    assert result.code == 1
+    rows = json.loads(result.out)["rows"]
+    assert rows[0]["verdict"] == "unverified" and rows[0]["category"] == "timed out"
+    assert "--row-seconds" in rows[0]["evidence"]
+    assert rows[1]["verdict"] == "verified"
+
+
+def test_progress_goes_to_stderr_in_a_few_lines(tmp_path):
+    """Off a terminal a long document shows at most a few progress lines on stderr (none when it
+    is done within the first seconds), never one per row, and stdout stays the JSON."""
+    doc = tmp_path / "long.md"
+    doc.write_text("$$\np(x)=\\int p(x,z)dz\n$$\n\n" * 60, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "elbo_suite", "verify", str(doc), "--json", "-"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert all(re.fullmatch(r"\[verify\] \d+/60 rows \(\d+:\d\d\)", line) for line in lines), lines
+    assert len(lines) <= 12, result.stderr
+    assert json.loads(result.stdout)["counts"]["verified"] == 60
+
+
+def test_verify_reports_each_row_to_a_progress_callback():
+    from elbo_suite.identities import verify_document
+
+    seen = []
+    verify_document("$$\np(x)=\\int p(x,z)dz\n$$\n\n" * 5, progress=lambda *a: seen.append(a))
+    assert seen[0] == ("rows", 0, 5) and seen[-1] == ("rows", 5, 5)
+    assert [done for _, done, _ in seen] == sorted(done for _, done, _ in seen)

@@ -103,3 +103,40 @@ def test_unwritable_json_target(one_error_line, run_cli, tmp_path):
     result = run_cli("verify", "--json", str(target))
     assert result.code == 2
     assert "--json" in one_error_line(result.err)
+
+
+def test_an_unwritable_json_path_is_refused_before_any_work(one_error_line, run_cli, tmp_path, monkeypatch):
+    import elbo_suite.identities as identities
+
+    def never(*args, **kwargs):
+        raise AssertionError("verification started before the output path was checked")
+
+    monkeypatch.setattr(identities, "verify_path", never)
+    for target, fragment in [(tmp_path / "missing" / "rows.json", "does not exist"),
+                             (tmp_path, "is a directory")]:
+        result = run_cli("verify", "--json", str(target))
+        assert result.code == 2
+        line = one_error_line(result.err)
+        assert line.startswith("elbo-suite: error: --json:") and fragment in line
+
+
+def test_a_document_over_the_size_limit_stops_with_one_line(one_error_line, run_cli, tmp_path):
+    doc = tmp_path / "big.md"
+    doc.write_text("$$\np(x)=\\int p(x,z)dz\n$$\n" * 100, encoding="utf-8")
+    result = run_cli("verify", str(doc), "--max-bytes", "1000")
+    assert result.code == 2
+    line = one_error_line(result.err)
+    assert "big.md" in line and "over the limit of 1,000 bytes" in line and "--max-bytes" in line
+
+
+@pytest.mark.parametrize("option, value, fragment", [
+    ("--row-seconds", "0", "positive number of seconds"),
+    ("--row-seconds", "soon", "positive number of seconds"),
+    ("--row-memory-mb", "8", "at least 64"),
+    ("--max-bytes", "-5", "positive integer"),
+])
+def test_budget_options_name_the_value_expected(one_error_line, run_cli, option, value, fragment):
+    result = run_cli("verify", option, value)
+    assert result.code == 2
+    line = one_error_line(result.err)
+    assert option in line and fragment in line

@@ -121,3 +121,12 @@ def test_symbol_written_bold_and_plain_is_noted_not_silently_merged():
     # indices inside a bold group are not bold themselves
     indexed = parse_row(r"s = \sum_{l=1}^L\log p(\boldsymbol{x}|\boldsymbol{z^{(l)}})")
     assert not any("bold and plain" in note for note in indexed.notes)
+
+
+def test_a_braced_number_of_several_digits_stays_one_exponent():
+    """x^{64} is x to the 64th; only an unbraced x^64 takes one digit, as TeX does."""
+    from elbo_suite.identities.semantics.evaluate import render
+
+    assert render(parse_row(r"x^{64} = 1").parts[0]) == "x^64"
+    tower = parse_row(r"10^{10^{10}} = 1").parts[0]
+    assert tower == n.Pow(n.Num("10"), n.Pow(n.Num("10"), n.Num("10")))

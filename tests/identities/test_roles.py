@@ -85,7 +85,7 @@ def test_prose_that_announces_a_definition_lets_a_name_be_defined_again():
 def test_a_name_defined_by_a_later_row_is_not_refuted_before_it():
     """`where L_T = ...` after its use: the use is not a claim about an arbitrary L_T."""
     rows = verify_document(display(r"\log p(x) = L_T + 1", r"L_T = \log p(x) - 1")).rows
-    assert rows[0].verdict == "unverified" and "later row" in rows[0].evidence, rows[0].evidence
+    assert rows[0].verdict == "unverified" and "further on" in rows[0].evidence, rows[0].evidence
     assert rows[1].verdict == "definition"
 
 
@@ -144,3 +144,39 @@ def test_roles_on_trees():
 ])
 def test_defining_words_are_read_from_the_row_and_the_prose_before_it(tex, prose, word):
     assert hint_of(tex, prose) == word
+
+
+def test_a_first_factorisation_defines_but_a_wrong_one_is_a_claim():
+    right, wrong = verify_document(display(r"p(x,z)=p(x|z)p(z)", r"p(x,z)=p(x|z)p(x)")).rows
+    assert right.verdict == "definition" and "factorisation" in right.evidence
+    assert wrong.verdict == "refuted", wrong.evidence
+
+
+def test_random_variables_block_a_refutation_only_where_the_row_relates_them_in_law():
+    """x_t on both sides: an identity for every value of x_t, refuted at a point. x_t against
+    other random quantities (a sampling relation): a relation in law, not refuted at a point."""
+    law = r"q(x_t|x_{t-1})=\mathcal{N}(x_t;\sqrt{a}x_{t-1},(1-a)I)"
+    rows = verify_document(display(law, r"(x_t+1)^2 = x_t^2 + 2x_t + 1", r"(x_t+1)^2 = x_t^2 + 1",
+                                   r"x_t = 2 x_{t-1}")).rows
+    assert [r.verdict for r in rows[:3]] == ["definition", "verified", "refuted"], [r.evidence for r in rows]
+    assert rows[3].verdict == "unverified" and "in law" in rows[3].evidence, rows[3].evidence
+
+
+def test_a_name_defined_much_later_is_a_free_parameter_before():
+    """A schedule defined fifty rows on (a new section) does not make every earlier use unjudgeable."""
+    filler = [r"1+1=2"] * 10
+    rows = verify_document(display(r"(a+1)^2 = a^2 + 1", *filler, r"a = 3")).rows
+    assert rows[0].verdict == "refuted", rows[0].evidence
+
+
+def test_a_block_that_opens_with_a_relation_continues_the_block_just_before_it():
+    text = "$$\n(a+1)^2 = (a+1)(a+1)\n$$\n\n$$\n= a^2+2a+1\n$$\n\n$$\n= a^2+1\n$$\n"
+    rows = verify_document(text).rows
+    assert [r.verdict for r in rows] == ["verified", "verified", "refuted"], [r.evidence for r in rows]
+
+
+def test_prose_between_blocks_ends_the_chain():
+    text = "$$\n(a+1)^2 = (a+1)(a+1)\n$$\n\nso that\n\n$$\n= a^2+2a+1\n$$\n\n$$\n= a^2+2a+1\n$$\n"
+    rows = verify_document(text).rows
+    assert rows[1].verdict == "unverified" and "no previous row" in rows[1].evidence
+    assert rows[2].verdict == "verified", rows[2].evidence  # continues the row before it
