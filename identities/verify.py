@@ -29,6 +29,7 @@ from elbo_suite.identities.reader import DisplayRow, read_document, read_path
 from elbo_suite.identities.repair import repair
 from elbo_suite.identities.repair.search import harvest
 from elbo_suite.identities.semantics.chain.document import ChainDocument
+from elbo_suite.identities.semantics.chain.family import NAME as CHAIN_FAMILY
 from elbo_suite.identities.semantics.discrete import DiscreteFamily
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
 from elbo_suite.identities.semantics.evaluate import Context, render, var_key
@@ -395,6 +396,7 @@ class _Verifier:
 
     def claim(self, left: n.Node, rel: str, right: n.Node) -> Outcome:
         """judge(), where a counterexample counts only if it is a real error of the document."""
+        self.document.judged_by = None
         outcome = self.judge(left, rel, right)
         if outcome.verdict != REFUTED:
             return outcome
@@ -403,8 +405,12 @@ class _Verifier:
             # the chain families instantiate the document's own model: their counterexamples set
             # random variables and schedules consistently; only a name the document leaves
             # undefined (or defines later) keeps a counterexample from being a refutation
-            blockers = [b for b in blockers if b.endswith(("defined only by a later row",
-                                                           "does not define in display math"))]
+            keep = ("defined only by a later row", "does not define in display math")
+            if self.document.judged_by != CHAIN_FAMILY:
+                # the schedule algebra reads random variables as free symbols: a row that relates
+                # different ones (x_t = 2 x_{t-1}) is a relation in law it does not test
+                keep += ("which a point value does not test",)
+            blockers = [b for b in blockers if b.endswith(keep)]
             blockers += self.document.unmodelled(left, right, self.known.bound)
         else:
             blockers = roles.refutation_blockers([left, right], self.known, self.index)

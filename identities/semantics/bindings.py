@@ -215,8 +215,13 @@ class Bindings:
         rest_terms = tuple(t for j, t in enumerate(terms) if j != k)
         rest = (rest_terms[0] if len(rest_terms) == 1 else n.Add(rest_terms)) if rest_terms else n.Num("0")
         key = self.noise_key(noise)
-        if key in self.noises:
+        old = self.noises.get(key)
+        if old is not None and (old.subject == subject or
+                                any(x == old.subject for x in walk(expr))):
+            # the same rule restated, or solved for another variable: the first binding stands
             return []
+        # a new sampling rule for another variable that reuses the noise's name: the latest rule
+        # is what the name means from here on
         self.noises[key] = Noise(subject, rest, scale, label)
         return [key]
 
@@ -233,11 +238,19 @@ class Bindings:
 
         return _Hidden()
 
-    def noise(self, node: n.Var) -> n.Node | None:
+    def noise(self, node: n.Var, steps: tuple = ()) -> n.Node | None:
+        """The noise's definition; `steps` are the step symbols of the row that uses it: a rule
+        written at step t, used in a row that counts steps with i, is read at step i."""
         b = self.noises.get(self.noise_key(node))
         if b is None:
             return None
-        return n.Div(n.Add((b.subject, n.Neg(b.rest))), b.scale)
+        value = n.Div(n.Add((b.subject, n.Neg(b.rest))), b.scale)
+        own = sorted({x.name for v in walk(b.subject) if isinstance(v, n.Var) and v.index is not None
+                      for x in walk(v.index) if isinstance(x, n.Var) and x.index is None and x.name != "T"})
+        steps = [x for x in steps if x != "T"]
+        if len(own) == 1 and len(steps) == 1 and own[0] not in steps:
+            value = _subst(value, {}, {own[0]: n.Var(steps[0])})
+        return value
 
     def forget_noise(self, node: n.Var) -> None:
         self.noises.pop(self.noise_key(node), None)

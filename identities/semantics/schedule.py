@@ -94,9 +94,11 @@ class ScheduleFamily:
     description = ("schedule algebra: alpha_t = 1/(1+A_t) in (0,1), bar alpha_t = prod_{i<=t} "
                    "alpha_i, learned outputs as free symbols")
 
-    def __init__(self, bindings: Bindings):
+    def __init__(self, bindings: Bindings, spec=None):
         self.bindings = bindings
+        self.spec = spec  # the chain's variables, to tell step symbols from labels
         self.notes: set[str] = set()
+        self.steps: tuple = ()  # the step symbols of the row being judged (t, i)
 
     # -- values ----------------------------------------------------------------------------------
     def value(self, node: n.Node, syms: _Symbols, depth: int = 0) -> sp.Expr:
@@ -116,7 +118,7 @@ class ScheduleFamily:
         if node.sample is not None:
             raise NotApplicable("a Monte Carlo draw")
         if is_noise(node, self.bindings.noise_names):
-            bound = self.bindings.noise(node)
+            bound = self.bindings.noise(node, self.steps)
             if bound is None:
                 raise NotApplicable(f"the noise {render(node)} is random")
             self.notes.add(f"{render(node)} is the noise of the sampling rule in "
@@ -164,7 +166,7 @@ class ScheduleFamily:
                 raise Divergent(f"α_{k} is outside the schedule")
             return syms.concrete.setdefault(k, _symbol(f"α_{k}", True))
         table = syms.alpha_bar if marks == ("bar",) else syms.alpha
-        return table.setdefault((base, k), _symbol(f"{'ᾱ' if marks else 'α'}_{{{base}{k:+d}}}", True))
+        return table.setdefault((base, k), _symbol(f"{'ᾱ' if marks else 'α'}_{_brace(_offset_text(base, k))}", True))
 
     def _s_FuncApp(self, node: n.FuncApp, syms, depth):
         marks = tuple(getattr(node, "marks", ()))
@@ -292,13 +294,13 @@ class ScheduleFamily:
             alphas = {k: s for (b, k), s in syms.alpha.items() if b == base}
             bars = {k: s for (b, k), s in syms.alpha_bar.items() if b == base}
             offsets = sorted(set(alphas) | set(bars))
-            a_vals = {k: 1 / (1 + _symbol(f"A_{{{base}{k:+d}}}", True)) for k in
+            a_vals = {k: 1 / (1 + _symbol(f"A_{_brace(_offset_text(base, k))}", True)) for k in
                       range(min(offsets), max(offsets) + 1)}
             for k, sym in alphas.items():
                 subs[sym] = a_vals[k]
             if bars:
                 lowest = min(bars)
-                start = 1 / (1 + _symbol(f"B_{{{base}{lowest:+d}}}", True))
+                start = 1 / (1 + _symbol(f"B_{_brace(_offset_text(base, lowest))}", True))
                 for k, sym in bars.items():
                     value = start
                     for j in range(lowest + 1, k + 1):
@@ -311,6 +313,9 @@ class ScheduleFamily:
 
     # -- judging ---------------------------------------------------------------------------------
     def sides(self, left: n.Node, right: n.Node):
+        from elbo_suite.identities.semantics.chain.family import free_index_symbols
+        names = frozenset(self.spec.names) if self.spec is not None else frozenset({"x", "z"})
+        self.steps = tuple(free_index_symbols(left, right, names=names))
         syms = _Symbols()
         lv = self.value(left, syms)
         rv = self.value(right, syms)
@@ -465,13 +470,21 @@ def _canonical_index_text(node: n.Node) -> str:
         off = _offset(node.index, None)
         if off is not None:
             base, k = off
-            return f"{node.name}_{{{base}{k:+d}}}" if base else f"{node.name}_{k}"
+            return f"{node.name}_{_brace(_offset_text(base, k))}" if base else f"{node.name}_{k}"
     if is_index_expression(node):
         off = _offset(node, None)
         if off is not None:
             base, k = off
-            return f"{base}{k:+d}" if base else str(k)
+            return _offset_text(base, k) if base else str(k)
     return render(node)
+
+
+def _offset_text(base: str, k: int) -> str:
+    return base if k == 0 else f"{base}{k:+d}"
+
+
+def _brace(text: str) -> str:
+    return text if len(text) == 1 else "{" + text + "}"
 
 
 def _is_schedule_head(node: n.FuncApp) -> bool:

@@ -33,8 +33,9 @@ class ChainDocument:
         self.spec = ChainSpec()
         self.bindings = Bindings()
         self.chain = MarkovChainFamily(self.spec, self.bindings)
-        self.schedule = ScheduleFamily(self.bindings)
+        self.schedule = ScheduleFamily(self.bindings, self.spec)
         self.indexed = False  # the document writes indexed variables or a schedule somewhere
+        self.judged_by: str | None = None  # the family that judged the last row (judge())
 
     # -- the whole document, before any row is judged ------------------------------------------
     def prescan(self, rows: list[n.Row]) -> None:
@@ -263,11 +264,14 @@ class ChainDocument:
                     self.chain.reset()
         model = needs_model(left, self.bindings) or needs_model(right, self.bindings)
         results: list[ChainResult] = []
+        self.judged_by = None
         if not model and relation == "=":
             results.append(self.schedule.judge(left, relation, right))
+            self.judged_by = SCHEDULE
             if results[-1].status in {"proved", "refuted"}:
                 return _outcome(results[-1], SCHEDULE, relation)
         if self.spec.defined():
+            self.judged_by = CHAIN
             results.append(self.chain.judge(left, relation, right, RowContext(subject, label)))
             return _outcome(results[-1], CHAIN, relation, results[:-1])
         if results:
@@ -317,6 +321,7 @@ class ChainDocument:
     def judge_argmin(self, left: n.Argmax, right: n.Argmax) -> Outcome:
         """arg min = arg min outside any chain: the objectives compared in the schedule algebra,
         learned quantities as free symbols."""
+        self.judged_by = SCHEDULE
         return _outcome(self.schedule.judge(left, "=", right), SCHEDULE, "=")
 
 

@@ -97,7 +97,7 @@ class ChainEvaluator:
             self._check_range(keys)
             return QExp.var(keys[0], self.nums)
         if is_noise(node, self.bindings.noise_names):
-            bound = self.bindings.noise(node)
+            bound = self.bindings.noise(node, tuple(scope.env))
             if bound is not None:
                 return self.value(bound, scope)
             return QExp.var(self.noise_key(node, scope), self.nums)
