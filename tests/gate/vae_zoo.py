@@ -264,6 +264,14 @@ def iwae_distributions_loop(x, encoder, decoder, prior):  # kind="iwae": K parti
     return (torch.logsumexp(torch.stack(log_w), 0) - math.log(4)).mean()
 
 
+def elbo_sticking_the_landing(x, encoder, decoder, prior):  # gradient="none": q's score term dropped on purpose
+    q = encoder(x)
+    z = q.rsample()
+    base = q.base_dist
+    q_stopped = Independent(Normal(base.loc.detach(), base.scale.detach()), 1)
+    return (decoder(z).log_prob(x) + prior.log_prob(z) - q_stopped.log_prob(z)).mean()
+
+
 # --- broken ---------------------------------------------------------------------------------
 def elbo_missing_independent(x, encoder, decoder, prior):  # events="factorised": mean over pixels too
     q = encoder(x)
@@ -410,6 +418,7 @@ CORRECT = [
     (elbo_two_draws_averaged, {}),
     (iwae_distributions, {"kind": "iwae"}),
     (iwae_distributions_loop, {"kind": "iwae"}),
+    (elbo_sticking_the_landing, {"gradient": "none"}),
     # IWAE losses over (K, B) log-probabilities
     (iwae_loss, {}),
     (iwae_loss_log_w, {}),

@@ -88,6 +88,7 @@ def check_distributions_elbo(
     reduction: str | None = None,
     returns: str | None = None,
     arguments: tuple[str, ...] | None = None,
+    gradient: str = "same_draw",
     rtol: float = 1e-8,
     atol: float = 1e-10,
     alpha: float = 1e-6,
@@ -100,7 +101,9 @@ def check_distributions_elbo(
     "factorised" distributions. beta: the KL weight you mean (default: a `beta=` default of your
     function, else 1). reduction: "none", "mean", "sum", or None for per data point by shape, else
     whichever of the batch mean and sum your value is. arguments: your parameters' roles, from
-    ('x', 'encoder', 'decoder', 'prior'), when the names do not say.
+    ('x', 'encoder', 'decoder', 'prior'), when the names do not say. gradient="none" skips the
+    same-draw gradient claims, for a surrogate whose gradient is deliberately not that of its
+    value (sticking the landing: log q(z) with q's parameters detached).
     """
     fn = require_callable("fn", fn)
     require_choice("kind", kind, KINDS)
@@ -123,6 +126,7 @@ def check_distributions_elbo(
     require_tolerances(rtol, atol)
     require_alpha(alpha)
     require_int("replicates", replicates, 10)
+    require_choice("gradient", gradient, ("same_draw", "none"))
     require_int("seed", seed, 0)
     roles = _roles(signature, arguments)
     call = _Call(fn, roles, signature, kind, likelihood, events, float(beta), reduction, returns)
@@ -134,9 +138,11 @@ def check_distributions_elbo(
             call.settle_reduction(main)
             stress = [call(_setting(call, seed, i, stress=True)) for i in range(2)]
             value, matched = _value(call, main, rtol, atol, "")
-            outcomes = [value, _gradient(call, main, matched, rtol, atol, "")]
             stress_value, stress_matched = _value(call, stress, rtol, atol, ", stress")
-            outcomes += [stress_value, _gradient(call, stress, stress_matched, rtol, atol, ", stress")]
+            outcomes = [value, stress_value]
+            if gradient == "same_draw":
+                outcomes = [value, _gradient(call, main, matched, rtol, atol, ""), stress_value,
+                            _gradient(call, stress, stress_matched, rtol, atol, ", stress")]
         else:
             outcomes, skipped = _own_noise_claims(call, main, alpha, replicates, seed)
     subject = (
@@ -147,7 +153,7 @@ def check_distributions_elbo(
         subject += "; skipped: " + "; ".join(f"{claim} ({reason})" for claim, reason in skipped)
     return GateResult.from_claims(
         subject, outcomes, style="distributions", kind=kind, likelihood=likelihood, events=events, beta=beta,
-        reduction=call.reduction, returns=returns, arguments=list(roles), rtol=rtol, atol=atol, alpha=alpha,
+        reduction=call.reduction, returns=returns, arguments=list(roles), gradient=gradient, rtol=rtol, atol=atol, alpha=alpha,
         seed=seed, skipped=[{"claim": c, "reason": r} for c, r in skipped],
     )
 
@@ -239,6 +245,9 @@ class _Call:
         )
         if self.events == "independent":
             hint += "; events='factorised' gives plain Normal / Bernoulli (log_prob per coordinate)"
+        if self.events == "independent":
+            hint += ("; an Independent distribution keeps its parameters in .base_dist (q.base_dist.loc, "
+                     "q.base_dist.scale; q.mean and q.stddev work as they are)")
         value = call_user(self.fn, tuple(objects[r] for r in self.roles), "your function",
                           self.signature_text(setting), hint)
         out, _ = split_output(value, "your function")
