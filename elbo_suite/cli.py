@@ -51,12 +51,14 @@ VERDICT_STYLE = {
 def _cmd_verify(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from elbo_suite.identities import embedded_derivation_path, verify_path
+    from elbo_suite.identities import EMBEDDED, embedded_derivation_path, verify_path
     from elbo_suite.identities.budget import Budget
 
     from .console import progress, stderr, stdout
 
-    path = Path(args.path) if args.path else embedded_derivation_path()
+    # a bare name of a shipped derivation ("diffusion") selects it; anything else is a path
+    path = embedded_derivation_path(args.path or "elbo") if (args.path or "elbo") in EMBEDDED \
+        else Path(args.path)
     _require_writable_output("--json", args.json)  # before the work, not after it
     budget = Budget(seconds=args.row_seconds, memory_mb=args.row_memory_mb)
     with progress("verify", delay_seconds=2.0) as update:
@@ -79,7 +81,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             f"{row.block}.{row.row}",
             row.relation,
             f"[{style}]{row.verdict}[/]",
-            row.evidence,
+            _evidence_cell(row),
         )
     if args.json != "-":
         stdout.print(table)
@@ -87,10 +89,40 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         categories = _category_line(doc)
         if categories:
             stdout.print(categories)
+        weaker = _weaker_line(doc)
+        if weaker:
+            stdout.print(weaker, markup=False)
         stdout.print(f"read as: {doc.conventions}", markup=False)
     _write_json(args.json, doc.to_dict())
     counts = doc.counts()
     return EXIT_OK if counts.get("refuted", 0) == 0 and counts.get("unverified", 0) == 0 else EXIT_FAILED
+
+
+def _evidence_cell(row):
+    """The evidence, then for a refuted row the weaker claim that does hold and the one edit that
+    makes it hold (as plain text: LaTeX brackets are not console markup)."""
+    from rich.text import Text
+
+    parts = [row.evidence]
+    if row.weaker:
+        parts.append(f"weaker claim: {row.weaker}")
+    if row.holds_if:
+        parts.append(row.holds_if if row.holds_if.startswith("holds if") else f"holds if {row.holds_if}")
+    return Text(" | ".join(parts))
+
+
+def _weaker_line(doc) -> str:
+    """How many refuted rows still hold in a weaker sense, by kind ("holds in expectation", ...)."""
+    kinds: dict[str, int] = {}
+    for r in doc.rows:
+        if r.verdict == "refuted" and r.weaker:
+            kind = r.weaker.split(":")[0].split(";")[0].strip()
+            kinds[kind] = kinds.get(kind, 0) + 1
+    repaired = sum(1 for r in doc.rows if r.verdict == "refuted" and r.holds_if)
+    parts = [f"{n} {kind}" for kind, n in kinds.items()]
+    if repaired:
+        parts.append(f"{repaired} hold after one edit ('holds if')")
+    return ("refuted as written, of which: " + ", ".join(parts)) if parts else ""
 
 
 def _counts_line(counts: dict[str, int]) -> str:
@@ -346,7 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Exit 0 when nothing is refuted or unverified, 1 otherwise, 2 for bad input."
         ),
     )
-    verify.add_argument("path", nargs="?", help="Markdown document (default: the embedded ELBO derivation)")
+    verify.add_argument("path", nargs="?", help="Markdown document, or the name of a shipped derivation: "
+                        "'elbo' (the default) or 'diffusion' (hierarchical VAE and diffusion)")
     verify.add_argument("--json", metavar="FILE", help="also write the per-row verdicts as JSON ('-' for stdout)")
     verify.add_argument("--renderer", choices=sorted(RENDERER_CHOICES),
                         help="equation numbering to read the document under (default: what the "
