@@ -63,6 +63,9 @@ def _sides(family: Family, left: n.Node, right: n.Node):
 
 def _evaluated(family: Family, left: n.Node, right: n.Node, results: list):
     """Both sides in `family`, or None after recording in `results` why the family cannot judge."""
+    applies = getattr(family, "applies", None)
+    if applies is not None and not applies(left, right):  # a family for some rows only: silent elsewhere
+        return None
     try:
         return _sides(family, left, right)
     except NotApplicable as exc:

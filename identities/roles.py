@@ -416,6 +416,11 @@ def _show(name: str, marks: tuple, index: str) -> str:
     return "".join(f"{m} " for m in marks) + name + (f"_{index}" if index else "")
 
 
+# Functionals of a law written with its random variables as arguments: I(x; z), H(z), H(x|z).
+# Their arguments name the variables whose law is meant, not values at a point.
+LAW_FUNCTIONALS = {"I", "H", "MI"}
+
+
 def _free_names(node):
     """Names used in an expression, outside the variables of densities and distributions."""
     if isinstance(node, (n.Density,)):
@@ -426,7 +431,7 @@ def _free_names(node):
         return
     if isinstance(node, (n.Var, n.FuncApp)):
         yield node
-        if isinstance(node, n.FuncApp):
+        if isinstance(node, n.FuncApp) and node.name not in LAW_FUNCTIONALS:
             for a in node.args:
                 yield from _free_names(a)
         return

@@ -26,6 +26,7 @@ from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.latex import parse_row
 from elbo_suite.identities.latex.macros import MacroTable
 from elbo_suite.identities.reader import DisplayRow, read_document, read_path
+from elbo_suite.identities.semantics.data_averaged import DataAveragedFamily
 from elbo_suite.identities.semantics.discrete import DiscreteFamily
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
 from elbo_suite.identities.semantics.evaluate import Context, render, var_key
@@ -51,7 +52,7 @@ def compose(a: str | None, b: str) -> str | None:
 class _Verifier:
     def __init__(self, renderer: str | None = None):
         self.renderer = renderer  # the numbering conventions to read the document under
-        self.families = [LinearGaussianFamily(), DiscreteFamily()]
+        self.families = [LinearGaussianFamily(), DiscreteFamily(), DataAveragedFamily()]
         self.gaussian_definitions: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}  # var -> (label, mean, var)
         self.macros = MacroTable()  # the document's own definitions, expanded before parsing
         self.known = roles.Known()  # what the rows so far define (roles.py)

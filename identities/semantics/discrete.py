@@ -15,7 +15,7 @@ import sympy as sp
 from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.semantics import limits
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
-from elbo_suite.identities.semantics.evaluate import Context, Family, render, var_key
+from elbo_suite.identities.semantics.evaluate import Context, Family, is_variational, render, var_key
 from elbo_suite.identities.semantics.numeric import canonical
 
 SIZE = 3
@@ -114,7 +114,7 @@ class DiscreteFamily(Family):
         key = self.key(node)
         if key in self.redefined:
             raise NotApplicable(self.redefined[key])
-        if node.kind == "q":
+        if is_variational(node):
             if variables != ["z"]:
                 raise NotApplicable(f"{render(node)}: q is a density over the latent z")
             return _normalised(Q)

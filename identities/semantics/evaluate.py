@@ -156,6 +156,22 @@ def mentions(node: object, predicate) -> bool:
     return False
 
 
+# The variational density: q(z|x), q_phi, and Q(z|x) where the text writes laws with capitals
+# (P for the model, Q for the approximation). Every other letter is a density of the model.
+VARIATIONAL = {"q", "Q"}
+
+
+def is_variational(node: n.Density) -> bool:
+    return node.kind in VARIATIONAL
+
+
+def has_bounds(node: n.Integral) -> bool:
+    """Whether an integral has limits; \\int_z f dz names its variable below the sign, not a bound."""
+    if node.upper is not None:
+        return True
+    return node.lower is not None and node.lower != node.variable
+
+
 @dataclass
 class Context:
     bound: tuple[str, ...] = ()  # doc variables integrated over here (the family's z)
@@ -308,7 +324,7 @@ class Family:
 
     def _eval_Integral(self, node: n.Integral, ctx):
         inner = self._scope(var_key(node.variable), ctx)
-        if node.lower is not None or node.upper is not None:
+        if has_bounds(node):
             raise NotClosed("integral with bounds")
         return self.integrate(self._eval(node.body, inner), inner)
 

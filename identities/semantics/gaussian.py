@@ -13,7 +13,7 @@ import sympy as sp
 
 from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.semantics.errors import NotApplicable, NotClosed
-from elbo_suite.identities.semantics.evaluate import Context, Family, render, var_key
+from elbo_suite.identities.semantics.evaluate import Context, Family, is_variational, render, var_key
 from elbo_suite.identities.semantics.gaussian_algebra import GaussFun, Term, Z, _padd
 from elbo_suite.identities.semantics.numeric import canonical
 
@@ -78,7 +78,7 @@ class LinearGaussianFamily(Family):
         key = self.key(node)
         if key in self.redefined:
             raise NotApplicable(self.redefined[key])
-        if node.kind == "q":
+        if is_variational(node):
             if variables != ["z"]:
                 raise NotApplicable(f"{render(node)}: q is a density over the latent z")
             return GaussFun.normal(*self.q)
