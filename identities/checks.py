@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.semantics import index_sums
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
 from elbo_suite.identities.semantics.evaluate import Context, Family
 from elbo_suite.identities.semantics.numeric import canonical, differs, evaluate
@@ -126,8 +127,37 @@ def _describe(family: Family, found: tuple, left_label: str, right_label: str) -
     return f"{family.name} family at {where}: {left_label} = {side(lx, lval)}, {right_label} = {side(rx, rval)}"
 
 
+def _at_sizes(check, left: n.Node, right: n.Node) -> list[FamilyResult] | None:
+    """A row of sums up to a symbolic J (semantics/index_sums.py): the check at each concrete J,
+    one result per family; None for every other row."""
+    bound = index_sums.bound_of(left, right)
+    if bound is None:
+        return None
+    by_family: dict[str, list[tuple[int, FamilyResult]]] = {}
+    for size in index_sums.SIZES:
+        for r in check(index_sums.instance(left, bound, size), index_sums.instance(right, bound, size)):
+            by_family.setdefault(r.family, []).append((size, r))
+    sizes = ", ".join(str(s) for s in index_sums.SIZES)
+    out = []
+    for family, results in by_family.items():
+        refuted = [(s, r) for s, r in results if r.status == "refuted"]
+        if refuted:
+            size, r = refuted[0]
+            out.append(FamilyResult(family, "refuted", f"at {bound}={size}, the sums written out: {r.note}"))
+        elif len(results) == len(index_sums.SIZES) and all(r.status == "proved" for _, r in results):
+            out.append(FamilyResult(family, "proved", f"at {bound} = {sizes}, the sums written out term by "
+                                    f"term: {results[-1][1].note}"))
+        else:
+            size, r = next(((s, r) for s, r in results if r.status == "undecided"), results[0])
+            out.append(FamilyResult(family, r.status, f"at {bound}={size}: {r.note}"))
+    return out
+
+
 # -- '=' ---------------------------------------------------------------------------------------
 def check_equal(families: list[Family], left: n.Node, right: n.Node) -> list[FamilyResult]:
+    sized = _at_sizes(lambda lt, rt: check_equal(families, lt, rt), left, right)
+    if sized is not None:
+        return sized
     results = []
     for family in families:
         sides = _evaluated(family, left, right, results)
@@ -159,6 +189,9 @@ def check_equal(families: list[Family], left: n.Node, right: n.Node) -> list[Fam
 
 # -- '>=' / '<=' -------------------------------------------------------------------------------
 def check_inequality(families: list[Family], left: n.Node, rel: str, right: n.Node) -> list[FamilyResult]:
+    sized = _at_sizes(lambda lt, rt: check_inequality(families, lt, rel, rt), left, right)
+    if sized is not None:
+        return sized
     big, small = (left, right) if rel in {">=", ">"} else (right, left)
     results = []
     for family in families:

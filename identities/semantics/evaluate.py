@@ -7,7 +7,7 @@ the rest of the notation (arithmetic, log, expectations, KL, sums over draws) on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
@@ -337,10 +337,24 @@ class Family:
         return self.integrate(self._eval(node.dist, inner) * self._eval(node.body, inner), inner)
 
     def _eval_KL(self, node: n.KL, ctx):
+        node = self._over_one_variable(node)
         inner = self._scope(self._variable_of(node.left), ctx)
         left = self._eval(node.left, inner)
         right = self._eval(node.right, inner)
         return self.integrate(left * (left / right).log(), inner)
+
+    def _over_one_variable(self, node: n.KL) -> n.KL:
+        """KL(N(mu_1, s_1^2) || N(mu_2, s_2^2)): Gaussians written without their variable are laws
+        of one variable, integrated over as the family's latent."""
+        if not (isinstance(node.left, n.Normal) and node.left.variable is None):
+            return node
+        if not (isinstance(node.right, n.Normal) and node.right.variable is None):
+            return node
+        parameters = (node.left.mean, node.left.cov, node.right.mean, node.right.cov)
+        if mentions(parameters, lambda x: isinstance(x, n.Var) and x.name == self.latent):
+            raise NotClosed(f"{render(node)}: its parameters name the variable it would be integrated over")
+        latent = n.Var(self.latent)
+        return n.KL(replace(node.left, variable=latent), replace(node.right, variable=latent))
 
     def _eval_BigOp(self, node: n.BigOp, ctx):
         index = render(node.index) if node.index is not None else None
