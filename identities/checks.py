@@ -10,6 +10,7 @@ left side (and when it does not, the two maximisers are computed and compared).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -186,6 +187,78 @@ def check_equal(families: list[Family], left: n.Node, right: n.Node) -> list[Fam
                                         "no counterexample at the test points, but the difference "
                                         "did not reduce to 0"))
     return results
+
+
+# -- '=' up to a constant ----------------------------------------------------------------------
+# How a row says that its '=' drops a term free of the learned parameters: a relation labelled
+# =_{const}, \overset{c}{=}, \stackrel{+c}{=}, "up to a constant", or a '+ const' term.
+_CONSTANT_LABEL = re.compile(r"(?i)\bconst|\bconstant|^\s*[+-]?\s*c\s*$|up to")
+
+
+def states_a_constant(label: str) -> bool:
+    return bool(_CONSTANT_LABEL.search(label or ""))
+
+
+def without_constants(node: n.Node) -> tuple[n.Node, bool]:
+    """The expression with its '+ const' terms removed, and whether it had any."""
+    if isinstance(node, n.Constant):
+        return n.Num("0"), True
+    if isinstance(node, n.Add):
+        kept = [t for t in node.terms
+                if not isinstance(t, n.Constant) and not (isinstance(t, n.Neg) and isinstance(t.arg, n.Constant))]
+        if len(kept) < len(node.terms):
+            return (n.Add(tuple(kept)) if len(kept) > 1 else kept[0] if kept else n.Num("0")), True
+    return node, False
+
+
+def check_up_to_constant(families: list[Family], left: n.Node, right: n.Node) -> list[FamilyResult]:
+    """'left = right + const': left − right is free of one group of learned parameters (the
+    model's, or the variational density's: "constant in theta" while fitting theta, "constant in
+    phi" while fitting phi). A counterexample moves each group alone and changes left − right."""
+    results = []
+    for family in families:
+        groups = getattr(family, "learned", None)
+        if groups is None:
+            continue
+        sides = _evaluated(family, left, right, results)
+        if sides is None:
+            continue
+        lv, rv, lrand, rrand = sides
+        if lrand or rrand:
+            results.append(FamilyResult(family.name, "undecided", "a side depends on random draws"))
+            continue
+        diffs = _components(family, lv - rv)
+        points = family.points(_free(diffs))
+        moves = {name: _moves(diffs, points, symbols) for name, symbols in groups.items()}
+        free = [name for name in groups
+                if all(canonical(d).free_symbols <= family.fixed | (family.all_learned - groups[name])
+                       for d in diffs)]
+        if free:
+            # only the family's own symbols may remain: a document symbol of unknown role
+            # (mu_theta(z), sigma) could be learned
+            results.append(FamilyResult(family.name, "proved", f"left − right is free of the {free[0]} parameters "
+                                        f"in the {family.description}"))
+        elif all(moves.values()):
+            where = "; ".join(f"moving the {name} parameters alone: {moved}" for name, moved in moves.items())
+            results.append(FamilyResult(family.name, "refuted", f"{family.name} family: left − right changes "
+                                        f"with every group of learned parameters ({where})"))
+        else:
+            results.append(FamilyResult(family.name, "undecided", "left − right did not reduce to a term free "
+                                        "of a group of learned parameters"))
+    return results
+
+
+def _moves(diffs, points, symbols) -> str:
+    """Where moving only `symbols` changes a difference: 'v₀ at point → v₁ at point'; '' if nowhere."""
+    for other in points[1:]:
+        moved = {**points[0], **{k: v for k, v in other.items() if k in symbols}}
+        for d in diffs:
+            a, _ = evaluate(d, points[0])
+            b, _ = evaluate(d, moved)
+            if a is not None and b is not None and differs(a, b):
+                used = _free([d])
+                return f"{sp.N(a, 8)} at {_fmt_point(points[0], used)}, {sp.N(b, 8)} at {_fmt_point(moved, used)}"
+    return ""
 
 
 # -- '>=' / '<=' -------------------------------------------------------------------------------

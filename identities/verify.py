@@ -71,6 +71,8 @@ class _Verifier:
         self.block_texts: list[str] = []  # the rows of the current block so far (repair's context)
         self.recent_texts: list[str] = []  # the last rows before this block (repair's context too)
         self.screening = False  # inside the repair search's cheap pre-check
+        self.step_labels: tuple[str, ...] = ()  # the labels of the relations being followed (Row.labels)
+        self.step_label = ""  # the label of the relation being judged: =_{const}, \overset{(i)}{=}
 
     # -- a relation between two expressions ---------------------------------------------------
     def judge(self, left: n.Node, rel: str, right: n.Node) -> Outcome:
@@ -79,7 +81,7 @@ class _Verifier:
         if rel == "=" and isinstance(left, n.Argmax) and isinstance(right, n.Argmax):
             return self.document.judge_argmin(left, right)
         if rel == "=":
-            return checks.combine(checks.check_equal(self.families, left, right), "=")
+            return self.equal(left, right)
         if rel in {">=", "<="}:
             return checks.combine(checks.check_inequality(self.families, left, rel, right), rel)
         if rel == "≈":
@@ -92,6 +94,26 @@ class _Verifier:
                                + out.evidence, out.details)
             return out
         return Outcome(UNVERIFIED, f"relation '{rel}' is not checked", [])
+
+    def equal(self, left: n.Node, right: n.Node) -> Outcome:
+        """'=', or '= up to a term free of the learned parameters' where the row says so (a '+ const'
+        term, a relation labelled =_{const} or \\overset{c}{=})."""
+        bare_left, dropped_left = checks.without_constants(left)
+        bare_right, dropped_right = checks.without_constants(right)
+        if not (dropped_left or dropped_right or checks.states_a_constant(self.step_label)):
+            return checks.combine(checks.check_equal(self.families, left, right), "=")
+        weak = checks.combine(checks.check_up_to_constant(self.families, bare_left, bare_right), "=")
+        said = "as the row states with its '+ const'" if dropped_left or dropped_right else \
+            f"as the row states ('{self.step_label}')"
+        if weak.verdict in {VERIFIED, REFUTED}:
+            what = "holds" if weak.verdict == VERIFIED else "fails"
+            return Outcome(weak.verdict, f"'=' up to a term free of the learned parameters, {said}, {what}: "
+                           + weak.evidence.removeprefix("counterexample: "), weak.details, category=weak.category)
+        strong = checks.combine(checks.check_equal(self.families, bare_left, bare_right), "=")
+        if strong.verdict == VERIFIED:
+            return strong
+        return Outcome(UNVERIFIED, f"'=' up to a term free of the learned parameters, {said}: {weak.evidence}",
+                       weak.details + strong.details, category=weak.category)
 
     # -- rows of special shape ----------------------------------------------------------------
     def definition(self, row: n.Row, label: str) -> Outcome:
@@ -330,6 +352,7 @@ class _Verifier:
             # The relations after the binding one claim something about the bound value.
             chain.append((self.known.substitute(row.parts[role.first_claim]), None, VERIFIED,
                           f"the value {label} binds"))
+            self.step_labels = tuple(row.labels[role.first_claim:])
             outcome, step_info, anchor_info = self.follow(chain, claims, label, continuation=True)
             if outcome.verdict == REFUTED:
                 self.known.unbind(role)
@@ -346,6 +369,7 @@ class _Verifier:
             chain.append((self.known.substitute(row.parts[0]), None, VERIFIED, f"the left side of {label}"))
         self.subject = chain[0][0]
         snapshot = list(chain[:-1]) if row.parts[0] is not None else list(chain)
+        self.step_labels = tuple(row.labels)
         outcome, step_info, anchor_info = self.follow(chain, list(zip(row.relations, row.parts[1:])), label,
                                                       continuation=row.parts[0] is None)
         extra = {}
@@ -358,7 +382,8 @@ class _Verifier:
         outcomes = []
         step_info = None
         anchor_info = None
-        for rel, part in steps:
+        for k, (rel, part) in enumerate(steps):
+            self.step_label = self.step_labels[k] if k < len(self.step_labels) else ""
             part = self.known.substitute(part)
             prev_expr, _, prev_verdict, _ = chain[-1]
             step = self.claim(prev_expr, rel, part)
@@ -437,6 +462,7 @@ class _Verifier:
             elif not chain:
                 return False
             self.document.chain.quick = self.screening = quick
+            self.step_labels = tuple(row.labels)
             try:
                 outcome, _, _ = self.follow(chain, list(zip(row.relations, row.parts[1:])), label,
                                             continuation=row.parts[0] is None)

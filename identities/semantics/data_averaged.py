@@ -200,6 +200,12 @@ class DataAveragedFamily(Family):
     description = ("data-averaged discrete family x∈{1,2} ~ p̂(x)=D_j/ΣD, z∈{1,2,3}, q(z|x)=Q_ji/Σ_iQ_ji, "
                    "p(z)=P_i/ΣP, p(x|z)=L_ji/Σ_jL_ji (all >0); q(z) the aggregate posterior; exact sums")
 
+    # the model's and the encoder's parameters (the data distribution is not learned)
+    fixed = frozenset(D)  # the data's law: not learned
+    learned = {"model": frozenset(P) | frozenset(w for row in L for w in row),
+               "variational": frozenset(q for row in Q for q in row)}
+    all_learned = frozenset().union(*learned.values())
+
     def __init__(self):
         self.redefined: dict[str, str] = {}
 

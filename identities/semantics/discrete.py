@@ -81,6 +81,10 @@ class DiscreteFamily(Family):
     description = ("discrete family z∈{1,2,3} with symbolic p(x,z=i)=a_i, p(z=i)=P_i/ΣP, "
                    "q(z=i|x)=Q_i/ΣQ (all >0); exact sums")
 
+    fixed: frozenset = frozenset()
+    learned = {"model": frozenset(A) | frozenset(P), "variational": frozenset(Q)}
+    all_learned = frozenset().union(*learned.values())
+
     def __init__(self):
         self.redefined: dict[str, str] = {}
 

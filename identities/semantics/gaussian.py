@@ -32,6 +32,10 @@ class LinearGaussianFamily(Family):
     description = ("linear-Gaussian family p(z)=N(0,1), p(x|z)=N(wz+b,s²), q(z|x)=N(m,v) "
                    "with free w,b,x,m and s,v>0; closed-form Gaussian moments")
 
+    fixed = frozenset({X})  # the observation
+    learned = {"model": frozenset({W, B, S}), "variational": frozenset({M, V})}
+    all_learned = frozenset().union(*learned.values())
+
     def __init__(self):
         self.prior = (sp.Integer(0), sp.Integer(1))  # mean, variance of p(z)
         self.likelihood = (W, B, S ** 2)  # p(x|z) = N(x; w z + b, s^2)
