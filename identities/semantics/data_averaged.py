@@ -119,13 +119,14 @@ def _decoder() -> Grid:
     return Grid.of(lambda j, i: L[j][i] / sp.Add(*(L[k][i] for k in range(XS))), "xz")
 
 
-def is_data_density(node: n.Node) -> bool:
-    """p̂(x), p_data(x), p_*(x), ... (q(x) is the data distribution only through q's joint)."""
+def is_data_density(node: n.Node, hat: bool = True) -> bool:
+    """p_data(x), p_*(x), p_D(x), ... and, when `hat`, p̂(x) (q(x) is the data distribution only
+    through q's joint)."""
     if isinstance(node, n.Density):
         if node.kind != "p" or node.given:
             return False
         if tuple(node.marks) in DATA_MARKS:
-            return True
+            return hat or tuple(node.marks) != ("hat",)
         return node.subscript is not None and _name(node.subscript) in DATA_SUBSCRIPTS
     if isinstance(node, n.Var):  # x ~ p_data, x ~ \mathcal{D}
         if node.name == "p" and node.index is not None:
@@ -162,8 +163,23 @@ def _variables_of(dist: n.Node) -> tuple[str, ...]:
     raise NotClosed(f"cannot tell the variables of {render(dist)}")
 
 
+def hat_is_the_data(*nodes: n.Node) -> bool:
+    """Whether p̂(x) is the law the row averages over (E_{p̂(x)}, ∫ p̂(x) ... dx), not an estimate
+    of p(x) (p̂(x) = 1/K Σ_k w_k, as importance-weighted write-ups use the hat)."""
+    def law(node: n.Node) -> bool:
+        if isinstance(node, n.Expectation) and node.dist is not None:
+            return mentions(node.dist, lambda d: isinstance(d, n.Density) and tuple(d.marks) == ("hat",))
+        if isinstance(node, n.Integral) and _safe_key(node.variable) == "x":
+            return mentions(node.body, lambda d: isinstance(d, n.Density) and tuple(d.marks) == ("hat",)
+                            and [_safe_key(v) for v in d.variables] == ["x"])
+        return False
+    return any(mentions(node, law) for node in nodes if node is not None)
+
+
 def averages_over_data(*nodes: n.Node) -> bool:
-    """Whether a row needs x to be random: it averages over x or names the data's law."""
+    """Whether a row needs x to be random: it averages over x (an expectation, integral or KL over
+    x) or names q's joint, q(x|z) or I(x; z). Naming the data's law alone is not enough: p*(x) = p(x)
+    states an assumption (a well-specified model), not an identity to test."""
     def needs(node: n.Node) -> bool:
         if isinstance(node, n.Integral):
             return _safe_key(node.variable) == "x"
@@ -174,8 +190,6 @@ def averages_over_data(*nodes: n.Node) -> bool:
                 return False
         if isinstance(node, n.KL) and isinstance(node.left, n.Density):
             return "x" in [_safe_key(v) for v in node.left.variables]
-        if is_data_density(node):
-            return True
         if isinstance(node, n.Density) and is_variational(node):
             return "x" in [_safe_key(v) for v in node.variables]
         if isinstance(node, n.FuncApp):
@@ -208,8 +222,10 @@ class DataAveragedFamily(Family):
 
     def __init__(self):
         self.redefined: dict[str, str] = {}
+        self.hat = True  # whether p̂(x) is the data's law in the row being judged
 
     def applies(self, *nodes: n.Node) -> bool:
+        self.hat = hat_is_the_data(*nodes)  # read for the row about to be evaluated
         return averages_over_data(*nodes)
 
     # leaves --------------------------------------------------------------------------------
@@ -279,6 +295,8 @@ class DataAveragedFamily(Family):
         if key in self.redefined:
             raise NotApplicable(self.redefined[key])
         pair = (tuple(sorted(variables)), tuple(sorted(given)))
+        if tuple(node.marks) == ("hat",) and node.kind == "p" and not self.hat:
+            raise NotApplicable(f"{render(node)} is not the law the row averages over: an estimate, not the data")
         if is_data_density(node):
             if pair != (("x",), ()):
                 raise NotApplicable(f"{render(node)}: the data distribution is a law of x alone")
@@ -331,7 +349,7 @@ class DataAveragedFamily(Family):
         if isinstance(dist, n.Sampling):
             if isinstance(dist.dist, n.Density):
                 return self._eval(dist.dist, ctx)
-            if is_data_density(dist.dist) and var_key(dist.variable) == "x":
+            if is_data_density(dist.dist, self.hat) and var_key(dist.variable) == "x":
                 return _data()
             raise NotClosed(f"cannot read the law {render(dist)}")
         if isinstance(dist, n.Mul):

@@ -15,7 +15,8 @@ import sympy as sp
 from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.semantics import limits
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
-from elbo_suite.identities.semantics.evaluate import Context, Family, is_variational, render, var_key
+from elbo_suite.identities.semantics.evaluate import (Context, Family, is_variational, marked_density, render,
+                                                      var_key)
 from elbo_suite.identities.semantics.numeric import canonical
 
 SIZE = 3
@@ -111,6 +112,8 @@ class DiscreteFamily(Family):
     def density(self, node: n.Density, ctx: Context) -> Table:
         variables = [var_key(v) for v in node.variables]
         given = [var_key(v) for v in node.given]
+        if marked_density(node):
+            raise NotApplicable(marked_density(node))
         for v in variables + given:
             if v not in {"x", "z"}:
                 raise NotApplicable(f"{render(node)}: variable {v} is outside the family "

@@ -165,6 +165,15 @@ def is_variational(node: n.Density) -> bool:
     return node.kind in VARIATIONAL
 
 
+def marked_density(node: n.Density) -> str | None:
+    """Why a density is not one of the model's or q's: p̂, p̃, p̄, p* name other laws (the data, an
+    unnormalised density, an estimate, the optimum); None for p, p_theta, q_phi, P, Q."""
+    marks = [m for m in node.marks if m not in {"bold", "bm", "boldsymbol", "mathbf", "rm"}]
+    if not marks:
+        return None
+    return f"{render(node)} is a density other than the model's or q's (marked {', '.join(marks)})"
+
+
 def has_bounds(node: n.Integral) -> bool:
     """Whether an integral has limits; \\int_z f dz names its variable below the sign, not a bound."""
     if node.upper is not None:

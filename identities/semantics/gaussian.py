@@ -13,7 +13,8 @@ import sympy as sp
 
 from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.semantics.errors import NotApplicable, NotClosed
-from elbo_suite.identities.semantics.evaluate import Context, Family, is_variational, render, var_key
+from elbo_suite.identities.semantics.evaluate import (Context, Family, is_variational, marked_density, render,
+                                                      var_key)
 from elbo_suite.identities.semantics.gaussian_algebra import GaussFun, Term, Z, _padd
 from elbo_suite.identities.semantics.numeric import canonical
 
@@ -71,6 +72,8 @@ class LinearGaussianFamily(Family):
     def density(self, node: n.Density, ctx: Context) -> GaussFun:
         variables = [var_key(v) for v in node.variables]
         given = [var_key(v) for v in node.given]
+        if marked_density(node):
+            raise NotApplicable(marked_density(node))
         for v in variables + given:
             if v not in {"x", "z"}:
                 raise NotApplicable(f"{render(node)}: variable {v} is outside the family "

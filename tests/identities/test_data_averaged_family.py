@@ -106,3 +106,12 @@ def test_a_density_the_document_makes_gaussian_is_outside_the_family():
     doc = verify_document(display(r"q(z|x) = \mathcal{N}(z; \mu, \sigma^2)",
                                   rf"{AVERAGED_KL} = I_q(x;z)"))
     assert doc.rows[1].verdict == "unverified", doc.rows[1].evidence
+
+
+def test_a_hat_that_is_an_estimate_is_not_the_data_and_marked_densities_are_not_the_model():
+    rows = verify_document(display(
+        r"\log \hat p(x) \le \log p(x)",  # p-hat an estimate of p(x): no family reads it as p or the data
+        r"p^*(x) = p(x)",  # a well-specified model: an assumption, not an identity
+        r"\tilde p(x) = p(x)",
+    )).rows
+    assert [r.verdict for r in rows] == ["unverified"] * 3, [r.evidence for r in rows]
