@@ -70,7 +70,8 @@ def check_diffusion(
             conventions = replace(conventions, units=default_units(_name(target)))
         schedule_betas, unit, final = function_schedule(target, betas, fn_role, binding, what)
         chains = function_chains(fn_role, binding, schedule_betas)
-        comparisons = run_function(target, what, fn_role, binding, chains, unit, final, schedule_betas is None, conventions, seed)
+        # Table parameters are filled from the chain's β: the gate's schedules, or the user's betas=.
+        comparisons = run_function(target, what, fn_role, binding, chains, unit, final, True, conventions, seed)
         outcomes = group_outcomes(comparisons, safety)
     subject = f"{fn_role.name} {_name(target)!r} ({fn_role.summary})"
     return GateResult.from_claims(
@@ -207,13 +208,13 @@ def function_chains(role: R.Role, binding: Binding, betas: Tensor | None) -> lis
 
 def run_function(
     fn: Callable[..., Any], what: str, role: R.Role, binding: Binding, chains: list[Chain], unit: float,
-    final: float | None, gate_tables: bool, conventions: Conventions, seed: int,
+    final: float | None, fill_tables: bool, conventions: Conventions, seed: int,
 ) -> list[tuple[str, Comparison]]:
     comparisons: list[tuple[str, Comparison]] = []
     for index, chain in enumerate(chains):
         schedule = Schedule.from_betas(chain.betas, unit, final)
         inputs = make_inputs(list(chain.steps), schedule.alpha_bar.value, schedule.final_alpha_bar, seed * 7919 + index)
-        call_ = Call(fn, what, binding, schedule, chain.betas if gate_tables else None, conventions, seed * 7919 + index)
+        call_ = Call(fn, what, binding, schedule, chain.betas if fill_tables else None, conventions, seed * 7919 + index)
         EVALUATORS[role.kind](call_, role, inputs)
         comparisons.extend((chain.label, c) for c in call_.comparisons)
     return comparisons
