@@ -98,6 +98,8 @@ def resolve_conventions(prediction: str | None, variance: str | None, clip: floa
         raise GateInputError(f"variance: expected one of {VARIANCES}, got {variance!r}")
     if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
         raise GateInputError(f"clip: expected a positive number r (x̂₀ clipped to [−r, r]) or None, got {clip!r}")
+    if eps_from_clipped is not None and not isinstance(eps_from_clipped, bool):
+        raise GateInputError(f"eps_from_clipped: expected True, False or None, got {eps_from_clipped!r}")
     if eta is not None and (isinstance(eta, bool) or not isinstance(eta, (int, float)) or not 0 <= eta <= 1):
         raise GateInputError(f"eta: expected a number in [0, 1], got {eta!r}")
     if cdf is not None and cdf not in CDFS:
@@ -111,7 +113,7 @@ def resolve_conventions(prediction: str | None, variance: str | None, clip: floa
         prediction=prediction or defaults.prediction,
         variance=variance or defaults.variance,
         clip_range=None if clip is None else float(clip),
-        eps_from_clipped=None if eps_from_clipped is None else bool(eps_from_clipped),
+        eps_from_clipped=eps_from_clipped,
         etas=(float(eta),) if eta is not None else defaults.etas,
     )
 
@@ -185,7 +187,7 @@ def function_schedule(fn: Any, betas: Any, role: R.Role, binding: Binding, what:
         return None, FLOAT64_UNIT, None
     raise GateInputError(
         f"{what}: the gate cannot see your schedule: it takes no schedule table (betas, alphas_cumprod, ...) "
-        "and is not a method of an object with `betas`; pass betas=<your β table>"
+        "and is not a method of an object with `betas`; pass betas=<your β table> (--betas SPEC on the command line)"
     )
 
 
