@@ -8,6 +8,7 @@ or a benchmark, write a builder beside them and add it here. Nothing else change
 
 from __future__ import annotations
 
+from elbo_suite.bench.diffusion_report import diffusion_section
 from elbo_suite.bench.report import gradient_estimators_section
 from elbo_suite.estimators.report import monte_carlo_section
 from elbo_suite.identities.report import derivation_section
@@ -17,4 +18,5 @@ SECTIONS: tuple[SectionBuilder, ...] = (
     derivation_section("elbo.md"),
     monte_carlo_section,
     gradient_estimators_section,
+    diffusion_section,
 )

@@ -1,10 +1,10 @@
 """Run the default checks of the correct estimators on many seeds and count false rejections.
 
-    python -m elbo_suite.estimators.seed_sweep [--seeds 200] [--workers N] [--json FILE]
+    python -m elbo_suite.estimators.seed_sweep [--suite vae|diffusion] [--seeds 200] [--workers N] [--json FILE]
 
-Each seed draws a new default model set (models, data, q) and new Monte Carlo noise. Every check
-of a correct estimator should pass: the family-wise false-alarm rate per seed is 1e-6, so over 200
-seeds a single rejection has probability ≤ 2e-4.
+Each seed draws a new default model set (models, data, q; or diffusions, data, reverse models) and
+new Monte Carlo noise. Every check of a correct estimator should pass: the family-wise false-alarm
+rate per seed is 1e-6, so over 200 seeds a single rejection has probability ≤ 2e-4.
 """
 
 from __future__ import annotations
@@ -17,18 +17,28 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 
-def _one_seed(seed: int) -> tuple[int, int, list[str]]:
+# suite -> (module, function): the default run of each family of checks
+SUITES = {
+    "vae": ("elbo_suite.estimators.checks", "run_default_checks"),
+    "diffusion": ("elbo_suite.estimators.diffusion.checks", "run_diffusion_checks"),
+}
+
+
+def _one_seed(suite_and_seed: tuple[str, int]) -> tuple[int, int, list[str]]:
+    import importlib
+
     import torch
 
     torch.set_num_threads(1)
-    from elbo_suite.estimators.checks import run_default_checks
-
-    results = run_default_checks(seed=seed)
+    suite, seed = suite_and_seed
+    module, function = SUITES[suite]
+    results = getattr(importlib.import_module(module), function)(seed=seed)
     return seed, len(results), [result.message for result in results if not result.passed]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", choices=sorted(SUITES), default="vae", help="which default checks (default vae)")
     parser.add_argument("--seeds", type=int, default=200, help="number of seeds, 0 … N−1")
     parser.add_argument("--first", type=int, default=0, help="first seed")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -40,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: dict[int, list[str]] = {}
     seeds = range(args.first, args.first + args.seeds)
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        for done, (seed, count, failed) in enumerate(pool.map(_one_seed, seeds), start=1):
+        for done, (seed, count, failed) in enumerate(pool.map(_one_seed, [(args.suite, seed) for seed in seeds]), start=1):
             checks += count
             if failed:
                 failures[seed] = failed
@@ -48,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                   end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     summary = {
+        "suite": args.suite,
         "seeds": len(seeds),
         "first_seed": args.first,
         "checks": checks,

@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from elbo_suite.identities.errors import DocumentError
 from elbo_suite.identities.verdict import DocumentVerification, RowVerdict
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -147,7 +148,20 @@ def _one_worker(factory, text, source, budget, done, skip, header, total, progre
                     done[k] = verdict
                     _report(progress, done, total)
             elif kind == "error":
-                header["error"] = message[1]
+                exc = message[1]
+                if current is None or current in done or isinstance(exc, DocumentError):
+                    header["error"] = exc  # the document's own fault: re-raised, a clear error
+                    continue
+                # raised while a row ran, outside the row's own guard: that row fails alone
+                if isinstance(exc, MemoryError):
+                    what = f"timed out: over the row memory budget of {budget.memory_mb} MB"
+                else:
+                    what = f"could not judge this row ({type(exc).__name__}: {exc})"
+                done[current] = timed_out(header["rows"][current], budget, what)
+                skip[current] = what
+                _report(progress, done, total)
+                _kill(pid)
+                return False
     finally:
         os.close(read_fd)
 

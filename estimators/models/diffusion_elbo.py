@@ -49,7 +49,7 @@ def _steps(process: GaussianDiffusion) -> Tensor:
     return torch.arange(1, process.num_steps + 1)
 
 
-def _check(process: GaussianDiffusion, reverse: LinearGaussianReverse, x0: Tensor) -> Tensor:
+def check_inputs(process: GaussianDiffusion, reverse: LinearGaussianReverse, x0: Tensor) -> Tensor:
     if not isinstance(process, GaussianDiffusion):
         raise TypeError(f"process: expected a GaussianDiffusion, got {type(process).__name__}")
     if not isinstance(reverse, LinearGaussianReverse):
@@ -67,7 +67,7 @@ def _mean_coefficient(process: GaussianDiffusion, t: Tensor) -> Tensor:  # (T, 1
 
 def reverse_step_residual(process: GaussianDiffusion, reverse: LinearGaussianReverse, x0: Tensor) -> tuple[Tensor, Tensor]:
     """r_t = x_{t−1} − a_t x_t − c_t under q(x_{t−1}, x_t | x₀): mean (B, T, d), variance (T, d)."""
-    x0 = _check(process, reverse, x0)
+    x0 = check_inputs(process, reverse, x0)
     t = _steps(process)
     slope, offset, _ = reverse.step(t)
     mean = _mean_coefficient(process, t - 1) * x0 - slope * _mean_coefficient(process, t) * x0 - offset
@@ -78,7 +78,7 @@ def reverse_step_residual(process: GaussianDiffusion, reverse: LinearGaussianRev
 
 def elbo_joint(process: GaussianDiffusion, reverse: LinearGaussianReverse, x0: Tensor) -> Tensor:  # (B,)
     """1. Σ of the expected log-factors of p_θ(x_{0:T}) minus those of q(x_{1:T}|x₀)."""
-    x0_ = _check(process, reverse, x0)
+    x0_ = check_inputs(process, reverse, x0)
     T = process.num_steps
     mean_T = _mean_coefficient(process, torch.tensor(T)) * x0_[:, 0]  # (B, d)
     prior = expected_log_normal(
@@ -94,7 +94,7 @@ def elbo_joint(process: GaussianDiffusion, reverse: LinearGaussianReverse, x0: T
 
 def elbo_consistency(process: GaussianDiffusion, reverse: LinearGaussianReverse, x0: Tensor) -> Tensor:  # (B,)
     """2. reconstruction − prior matching from x_{T−1} − Σ_{t<T} consistency (module docstring)."""
-    x0_ = _check(process, reverse, x0)
+    x0_ = check_inputs(process, reverse, x0)
     T = process.num_steps
     schedule = process.schedule
     residual_mean, residual_variance = reverse_step_residual(process, reverse, x0)  # (B, T, d), (T, d)
@@ -115,20 +115,28 @@ def elbo_consistency(process: GaussianDiffusion, reverse: LinearGaussianReverse,
     return reconstruction - prior_matching - consistency
 
 
+def denoising_residual(process: GaussianDiffusion, reverse: LinearGaussianReverse, x0: Tensor) -> tuple[Tensor, Tensor]:
+    """u_t = μ̃_t(x_t, x₀) − (a_t x_t + c_t) = k₀_t x₀ + (k_t − a_t) x_t − c_t under x_t ~ q(x_t|x₀):
+    mean (B, T, d) and variance (T, d). u_t = k₀_t (x₀ − x̂₀) for the x̂₀ the reverse implies."""
+    x0 = check_inputs(process, reverse, x0)
+    t = _steps(process)
+    coef_x0, coef_xt, _ = process.posterior_coefficients(t)  # (T, 1) each
+    slope, offset, _ = reverse.step(t)  # (T, d)
+    mean = coef_x0 * x0 + (coef_xt - slope) * _mean_coefficient(process, t) * x0 - offset
+    return mean, (coef_xt - slope).square() * process.schedule.one_minus_alpha_bar[t].unsqueeze(-1)
+
+
 def vlb_terms(process: GaussianDiffusion, reverse: LinearGaussianReverse, x0: Tensor) -> VlbTerms:
     """The prior matching term and the exact mean and variance of each per-step loss ℓ_t.
 
-    ℓ_t = Σ_d [K_t + u_t² / (2σ_t²)] with u_t = μ̃_t(x_t, x₀) − (a_t x_t + c_t) (at t = 1, μ̃ = x₀ and
+    ℓ_t = Σ_d [K_t + u_t² / (2σ_t²)] with u_t the denoising residual (at t = 1, μ̃ = x₀ and
     K = ½ log 2πσ²; at t ≥ 2, K = ½(log σ²/β̃ + β̃/σ² − 1)), and u_t is Gaussian with mean δ and
     variance w, so E[ℓ_t] = Σ_d K + (δ² + w)/(2σ²) and Var[ℓ_t] = Σ_d (2w² + 4δ²w)/(4σ⁴)."""
-    x0_ = _check(process, reverse, x0)
+    u_mean, u_variance = denoising_residual(process, reverse, x0)  # (B, T, d), (T, d)
     t = _steps(process)
     T = process.num_steps
-    coef_x0, coef_xt, posterior_variance = process.posterior_coefficients(t)  # (T, 1) each
-    slope, offset, step_variance = reverse.step(t)  # (T, d)
-    alpha_bar_sqrt = _mean_coefficient(process, t)
-    u_mean = coef_x0 * x0_ + (coef_xt - slope) * alpha_bar_sqrt * x0_ - offset  # (B, T, d)
-    u_variance = (coef_xt - slope).square() * process.schedule.one_minus_alpha_bar[t].unsqueeze(-1)  # (T, d)
+    coef_x0, _, posterior_variance = process.posterior_coefficients(t)  # (T, 1) each
+    _, _, step_variance = reverse.step(t)  # (T, d)
     tilde = posterior_variance.expand_as(step_variance)
     constant = torch.where(
         t.unsqueeze(-1) == 1,
@@ -137,7 +145,7 @@ def vlb_terms(process: GaussianDiffusion, reverse: LinearGaussianReverse, x0: Te
     )  # (T, d)
     mean = (constant + (u_mean.square() + u_variance) / (2.0 * step_variance)).sum(-1)  # (B, T)
     variance = ((2.0 * u_variance.square() + 4.0 * u_mean.square() * u_variance) / (4.0 * step_variance.square())).sum(-1)
-    mean_T = alpha_bar_sqrt[-1] * x0_[:, 0]
+    mean_T = _mean_coefficient(process, torch.tensor(T)) * x0
     prior_matching = kl_normal(
         mean_T, process.schedule.one_minus_alpha_bar[T].expand_as(mean_T), reverse.prior_mean, reverse.prior_std.square()
     ).sum(-1)

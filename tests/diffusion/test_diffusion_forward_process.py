@@ -1,6 +1,7 @@
 """The forward process's closed forms against independent computations: Gaussian recursions in plain
-Python floats (one step at a time, as the chain is defined), Bayes' rule by adaptive quadrature
-(scipy.integrate.quad) with scipy.stats densities, and finite differences for the score. No random
+Python floats (one step at a time, as the chain is defined), Bayes' rule and marginalisation by
+adaptive quadrature (scipy.integrate.quad) of textbook densities, compared with scipy.stats, and
+finite differences for the score. No random
 numbers: every reference is deterministic, and tolerances state the quadrature's accuracy."""
 
 import math
@@ -86,7 +87,7 @@ def test_marginal_density_is_the_integral_of_the_conditional_over_the_data(proce
         alpha_bar = process.schedule.alpha_bar[t].item()
         for j, x in ((0, 0.3), (1, -1.1)):
             density, _ = integrate.quad(
-                lambda x0: stats.norm.pdf(x, math.sqrt(alpha_bar) * x0, math.sqrt(1 - alpha_bar)) * stats.norm.pdf(x0, mu[j], s[j]),
+                lambda x0: math.exp(_log_pdf(x, math.sqrt(alpha_bar) * x0, math.sqrt(1 - alpha_bar)) + _log_pdf(x0, mu[j], s[j])),
                 -np.inf, np.inf, epsabs=0, epsrel=1e-12, limit=200, points=None,
             )
             point = torch.zeros(1, 2, dtype=torch.float64)

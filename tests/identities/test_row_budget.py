@@ -88,3 +88,43 @@ def test_the_same_row_budget_runs_in_process_without_a_worker():
 def test_a_budget_must_be_positive_and_at_least_a_little_memory(seconds, memory):
     with pytest.raises(ValueError, match="budget"):
         Budget(seconds=seconds, memory_mb=memory)
+
+
+class _FakeVerifier:
+    """Three rows; the middle one does what `action` says: the worker machinery on its own."""
+
+    def __init__(self, action):
+        self.action = action
+
+    def run(self, text, source, *, on_header=None, on_start=None, on_row=None, skip=None):
+        from elbo_suite.identities.verdict import DocumentVerification, RowVerdict
+
+        rows = [dict(number=None, block=k + 1, row=1, latex="x", tex="x", line=k + 1,
+                     label=f"block {k + 1}, row 1") for k in range(3)]
+        on_header({"source": source, "rows": rows})
+        doc = DocumentVerification(source)
+        for k, base in enumerate(rows):
+            if skip and k in skip:
+                continue
+            on_start(k)
+            if k == 1:
+                self.action()
+            verdict = RowVerdict(relation="=", verdict="verified", evidence="fine", **base)
+            doc.rows.append(verdict)
+            on_row(k, verdict)
+        return doc
+
+
+@pytest.mark.parametrize("action, category", [
+    (lambda: bytearray(1 << 30), "timed out"),  # over the worker's memory cap: MemoryError or killed
+    (lambda: __import__("os").kill(__import__("os").getpid(), 11), "timed out"),  # a crash in C code
+    (lambda: __import__("os")._exit(7), "undecided"),  # the worker disappears
+], ids=["memory", "segfault", "exit"])
+def test_a_row_that_kills_its_worker_fails_alone(action, category):
+    from elbo_suite.identities import budget
+
+    doc = budget.run(lambda: _FakeVerifier(action), "", "fake", Budget(seconds=5.0, memory_mb=128))
+    verdicts = [(r.verdict, r.category) for r in doc.rows]
+    assert verdicts[0] == verdicts[2] == ("verified", ""), verdicts
+    assert doc.rows[1].verdict == "unverified" and doc.rows[1].category in {category, "undecided", "timed out"}
+    assert doc.rows[1].evidence, doc.rows[1]
