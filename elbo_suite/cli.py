@@ -51,12 +51,14 @@ VERDICT_STYLE = {
 def _cmd_verify(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from elbo_suite.identities import embedded_derivation_path, verify_path
+    from elbo_suite.identities import EMBEDDED, embedded_derivation_path, verify_path
     from elbo_suite.identities.budget import Budget
 
     from .console import progress, stderr, stdout
 
-    path = Path(args.path) if args.path else embedded_derivation_path()
+    # a bare name of a shipped derivation ("diffusion") selects it; anything else is a path
+    path = embedded_derivation_path(args.path or "elbo") if (args.path or "elbo") in EMBEDDED \
+        else Path(args.path)
     _require_writable_output("--json", args.json)  # before the work, not after it
     budget = Budget(seconds=args.row_seconds, memory_mb=args.row_memory_mb)
     with progress("verify", delay_seconds=2.0) as update:
@@ -341,7 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Exit 0 when nothing is refuted or unverified, 1 otherwise, 2 for bad input."
         ),
     )
-    verify.add_argument("path", nargs="?", help="Markdown document (default: the embedded ELBO derivation)")
+    verify.add_argument("path", nargs="?", help="Markdown document, or the name of a shipped derivation: "
+                        "'elbo' (the default) or 'diffusion' (hierarchical VAE and diffusion)")
     verify.add_argument("--json", metavar="FILE", help="also write the per-row verdicts as JSON ('-' for stdout)")
     verify.add_argument("--renderer", choices=sorted(RENDERER_CHOICES),
                         help="equation numbering to read the document under (default: what the "

@@ -35,6 +35,7 @@ class Outcome:
     evidence: str  # one line
     details: list[str] = field(default_factory=list)
     category: str = ""  # for an unverified outcome: one of verdict.UNVERIFIED_CATEGORIES
+    weaker: str = ""  # for a refuted step: the weaker claim that holds (in expectation, ...)
 
 
 def _fmt_point(point: dict, used: set) -> str:
@@ -227,8 +228,10 @@ def _method(note: str) -> str:
 
 
 # -- '≈' between objectives --------------------------------------------------------------------
-def check_estimator(families: list[Family], left: n.Node, right: n.Node) -> Outcome:
-    """An '≈' whose right side is a Monte Carlo estimate: E[right] ≡ left and the same maximiser."""
+def check_estimator(families: list[Family], left: n.Node, right: n.Node,
+                    compare_maximisers: bool = True) -> Outcome:
+    """An '≈' whose right side is a Monte Carlo estimate: E[right] ≡ left and the same maximiser
+    (the maximisers are compared only when asked: a screening pass skips that cost)."""
     argmax = isinstance(left, n.Argmax) and isinstance(right, n.Argmax)
     if argmax and set(left.over) != set(right.over):
         return Outcome(REFUTED, f"the two sides maximise over different parameters: "
@@ -261,7 +264,7 @@ def check_estimator(families: list[Family], left: n.Node, right: n.Node) -> Outc
     proved = [r for r in results if r.status == "proved"]
     if refuted:
         maximiser = None
-        if argmax:
+        if argmax and compare_maximisers:
             for family in families:
                 if hasattr(family, "maximisers"):
                     try:

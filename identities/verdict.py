@@ -27,6 +27,8 @@ class RowVerdict:
     notes: list[str] = field(default_factory=list)  # readings of the notation the checker had to make
     category: str = ""  # for an unverified row: one of UNVERIFIED_CATEGORIES
     holds_if: str = ""  # for a refuted row: a single edit that makes it hold, with the corrected LaTeX
+    weaker: str = ""  # for a refuted row: the weaker claim that does hold ("holds in expectation:
+    #   E[left − right | x_t] = 0 ...", "holds up to a term free of the learned parameters", ...)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -26,6 +26,10 @@ from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.latex import parse_row
 from elbo_suite.identities.latex.macros import MacroTable
 from elbo_suite.identities.reader import DisplayRow, read_document, read_path
+from elbo_suite.identities.repair import repair
+from elbo_suite.identities.repair.search import harvest
+from elbo_suite.identities.semantics.chain.document import ChainDocument
+from elbo_suite.identities.semantics.chain.family import NAME as CHAIN_FAMILY
 from elbo_suite.identities.semantics.discrete import DiscreteFamily
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
 from elbo_suite.identities.semantics.evaluate import Context, render, var_key
@@ -35,7 +39,8 @@ from elbo_suite.identities.semantics.symbols import doc_symbol
 from elbo_suite.identities.verdict import DocumentVerification, RowVerdict
 
 _COMPOSE = {("=", "="): "=", ("=", ">="): ">=", (">=", "="): ">=", (">=", ">="): ">=",
-            ("=", "<="): "<=", ("<=", "="): "<=", ("<=", "<="): "<="}
+            ("=", "<="): "<=", ("<=", "="): "<=", ("<=", "<="): "<=",
+            ("=", "∝"): "∝", ("∝", "="): "∝", ("∝", "∝"): "∝", ("=", "~"): "~"}
 
 
 # Logical connectives between statements (latex/nodes.Row.relations): not relations between values.
@@ -56,15 +61,26 @@ class _Verifier:
         self.macros = MacroTable()  # the document's own definitions, expanded before parsing
         self.known = roles.Known()  # what the rows so far define (roles.py)
         self.index: int | None = None  # the row being judged, 0-based in the document
+        self.document = ChainDocument()  # indexed chains: definitions, schedule algebra, chain family
+        self.subject: n.Node | None = None  # the expression the current chain of rows starts from
+        self.label = ""
+        self.block_texts: list[str] = []  # the rows of the current block so far (repair's context)
+        self.recent_texts: list[str] = []  # the last rows before this block (repair's context too)
+        self.screening = False  # inside the repair search's cheap pre-check
 
     # -- a relation between two expressions ---------------------------------------------------
     def judge(self, left: n.Node, rel: str, right: n.Node) -> Outcome:
+        if self.document.applies(left, right, self.subject):
+            return self.document.judge(left, rel, right, self.subject, self.label)
+        if rel == "=" and isinstance(left, n.Argmax) and isinstance(right, n.Argmax):
+            return self.document.judge_argmin(left, right)
         if rel == "=":
             return checks.combine(checks.check_equal(self.families, left, right), "=")
         if rel in {">=", "<="}:
             return checks.combine(checks.check_inequality(self.families, left, rel, right), rel)
         if rel == "≈":
-            return checks.check_estimator(self.families, left, right)
+            return checks.check_estimator(self.families, left, right,
+                                          compare_maximisers=not self.screening)
         if rel in {"<", ">"}:
             out = checks.combine(checks.check_inequality(self.families, left, rel, right), rel)
             if out.verdict == VERIFIED:
@@ -167,6 +183,7 @@ class _Verifier:
         parsed = [_parse(drow.tex, self.macros) for drow in drows]
         # Names a later row defines ("where L_T = ...") are not refuted through before then.
         self.known.later = roles.prepass([p if isinstance(p, n.Row) else None for p in parsed])
+        self.document.prescan([p for p in parsed if isinstance(p, n.Row)])
         if on_header is not None:
             on_header({"source": source, "rows": [_base(drow) for drow in drows],
                        "conventions": doc.conventions, "warnings": list(doc.warnings)})
@@ -178,6 +195,9 @@ class _Verifier:
             if not (isinstance(first, n.Row) and first.parts and first.parts[0] is None
                     and not block.rows[0].prose.strip()):
                 chain = []
+            self.recent_texts = (self.recent_texts + self.block_texts)[-16:]
+            self.block_texts = []
+            done = []
             for drow in block.rows:
                 if skip and k in skip:
                     chain.clear()
@@ -189,7 +209,11 @@ class _Verifier:
                 doc.rows.append(verdict)
                 if on_row is not None:
                     on_row(k, verdict)
+                self.block_texts.append(drow.tex)
+                if isinstance(parsed[k], n.Row):
+                    done.append((parsed[k], verdict.label))
                 k += 1
+            self.document.end_block(done)
         return doc
 
     def safe_row(self, drow: DisplayRow, chain: list, parsed, index: int) -> RowVerdict:
@@ -219,6 +243,7 @@ class _Verifier:
     def row(self, drow: DisplayRow, chain: list, parsed=None, index: int | None = None) -> RowVerdict:
         base = _base(drow)
         label = base["label"]
+        self.label = label
         self.index = index
         row = parsed if parsed is not None else _parse(drow.tex, self.macros)
         if isinstance(row, CannotParse):
@@ -234,9 +259,12 @@ class _Verifier:
             details = "\n".join(outcome.details + [f"note: {x}" for x in notes if x not in outcome.details])
             # Readings the checker had to make stay visible in the one-line evidence too.
             evidence = outcome.evidence + "".join(f" [note: {x}]" for x in notes)
-            return RowVerdict(relation=relation, verdict=outcome.verdict, evidence=evidence,
-                              details=details or outcome.evidence, notes=list(notes),
-                              category=category_of(outcome), **base, **extra)
+            verdict = RowVerdict(relation=relation, verdict=outcome.verdict, evidence=evidence,
+                                 details=details or outcome.evidence, notes=list(notes),
+                                 category=category_of(outcome), weaker=outcome.weaker, **base, **extra)
+            self.document.note_annotations(row, label)
+            self.document.note_learned(row)
+            return verdict
 
         if role.kind == roles.DISPLAY:
             # it claims nothing, but the rows that continue it ("&= ...") start from it
@@ -250,13 +278,35 @@ class _Verifier:
             return finish(Outcome(UNVERIFIED, f"statements joined by '{connectives[0]}': the premise is a "
                                   "hypothesis the model families do not follow, so no step is judged alone",
                                   category="outside the model families"))
+        self.document.declare(row)
+        defined = self.document.definition(row, label) or self.document.sampling_law(row, label)
+        if defined is not None:
+            chain.clear()
+            self.known.record(role, row, label)
+            if len(row.parts) > 1 and row.parts[1] is not None:
+                # "f(x) = A \\ &= B": the rows that continue a definition start from its value
+                chain.append((row.parts[1], None, VERIFIED, f"the value {label} binds"))
+            return finish(defined)
+        if self.document.claimed(row):
+            role = roles.Role(roles.CLAIM)  # the chain's notation says what this row derives
+        elif role.kind != roles.DEFINITION:
+            bound = self.document.first_binding(row, label)
+            if bound is not None:  # sigma^2 = 1/A = ...: the first relation binds, the rest claim
+                role = roles.Role(roles.DEFINITION, (bound.head,), 1,
+                                  f"assignment to {render(row.parts[0])}, a name no earlier row binds")
         if row.parts[0] is not None and isinstance(row.parts[0], n.Density) and \
-                isinstance(row.parts[1], n.Normal) and len(row.parts) == 2 and relation in {"=", ":="}:
+                isinstance(row.parts[1], n.Normal) and len(row.parts) == 2 and relation in {"=", ":="} \
+                and not self.document.derived(row.parts[0]):
             chain.clear()
             self.known.record(role, row, label)
             return finish(self.definition(row, label))
         if row.clauses and row.parts[0] is not None and isinstance(row.parts[0], n.Var) and relation == "=":
             chain.clear()
+            if self.document.applies(row.parts[0]) and self.document.spec.defined():
+                self.subject = row.parts[0]
+                outcome = self.document.judge(row.parts[0], "=", row.parts[1], row.parts[0], label)
+                extra = {"holds_if": self._repair(drow.tex, [], label)} if outcome.verdict == REFUTED else {}
+                return finish(outcome, **extra)
             outcome = self.reparameterisation(row, label)
             if outcome.verdict == DEFINITION:
                 self.known.record(role, row, label)
@@ -289,9 +339,14 @@ class _Verifier:
         else:
             chain.clear()
             chain.append((self.known.substitute(row.parts[0]), None, VERIFIED, f"the left side of {label}"))
+        self.subject = chain[0][0]
+        snapshot = list(chain[:-1]) if row.parts[0] is not None else list(chain)
         outcome, step_info, anchor_info = self.follow(chain, list(zip(row.relations, row.parts[1:])), label,
                                                       continuation=row.parts[0] is None)
-        return finish(outcome, step_from_previous=step_info, anchor=anchor_info)
+        extra = {}
+        if outcome.verdict == REFUTED:
+            extra["holds_if"] = self._repair(drow.tex, snapshot, label)
+        return finish(outcome, step_from_previous=step_info, anchor=anchor_info, **extra)
 
     def follow(self, chain: list, steps: list, label: str, continuation: bool):
         """Judge each (relation, expression) step from the end of the chain, with the anchor rule."""
@@ -306,7 +361,9 @@ class _Verifier:
             # The anchor: the last expression of the chain that holds (each entry keeps the verdict
             # of the step into it; the chain's first expression holds by construction).
             anchor = max((i for i, entry in enumerate(chain) if entry[2] == VERIFIED), default=-1)
-            if prev_verdict == REFUTED and 0 <= anchor < len(chain) - 1:
+            if prev_verdict == REFUTED and 0 <= anchor < len(chain) - 1 and step.verdict != VERIFIED:
+                # (a step that holds from the refuted row is correct: it is not blamed for the
+                # earlier error, and becomes the chain's new anchor)
                 composed = None
                 for _, r, _, _ in chain[anchor + 1:]:
                     composed = compose(composed, r)
@@ -328,7 +385,8 @@ class _Verifier:
                                       [f"step from the previous row ({rel}): {step.verdict}: {step.evidence}"]
                                       + step.details +
                                       [f"against {anchor_info['from']} ({composed}): {anchored.verdict}"]
-                                      + anchored.details, category=anchored.category)
+                                      + anchored.details, weaker=anchored.weaker,
+                                      category=anchored.category)
             chain.append((part, rel, outcome.verdict, label))
             outcomes.append(outcome)
             if step_info is None:
@@ -338,19 +396,69 @@ class _Verifier:
 
     def claim(self, left: n.Node, rel: str, right: n.Node) -> Outcome:
         """judge(), where a counterexample counts only if it is a real error of the document."""
+        self.document.judged_by = None
         outcome = self.judge(left, rel, right)
         if outcome.verdict != REFUTED:
             return outcome
-        blockers = roles.refutation_blockers([left, right], self.known, self.index)
+        if self.document.applies(left, right, self.subject):
+            blockers = roles.refutation_blockers([_identity(left), _identity(right)], self.known, self.index)
+            # the chain families instantiate the document's own model: their counterexamples set
+            # random variables and schedules consistently; only a name the document leaves
+            # undefined (or defines later) keeps a counterexample from being a refutation
+            keep = ("defined only by a later row", "does not define in display math")
+            if self.document.judged_by != CHAIN_FAMILY:
+                # the schedule algebra reads random variables as free symbols: a row that relates
+                # different ones (x_t = 2 x_{t-1}) is a relation in law it does not test
+                keep += ("which a point value does not test",)
+            blockers = [b for b in blockers if b.endswith(keep)]
+            blockers += self.document.unmodelled(left, right, self.known.bound)
+        else:
+            blockers = roles.refutation_blockers([left, right], self.known, self.index)
         if not blockers:
             return outcome
         return Outcome(UNVERIFIED, "not refuted: a point where the sides differ exists only if "
                        + "; ".join(blockers) + f" (at such a point: {outcome.evidence})",
                        outcome.details + [f"not a refutation: {b}" for b in blockers])
 
+    def _repair(self, tex: str, snapshot: list, label: str) -> str:
+        """The first single edit after which the row's steps hold (see identities/repair)."""
+        def holds(edited: str, quick: bool = False) -> bool:
+            row = _parse(edited, self.macros)
+            if isinstance(row, CannotParse) or not row.relations:
+                return False
+            chain = list(snapshot)
+            if row.parts[0] is not None:
+                chain = [(self.known.substitute(row.parts[0]), None, VERIFIED, label)]
+            elif not chain:
+                return False
+            self.document.chain.quick = self.screening = quick
+            try:
+                outcome, _, _ = self.follow(chain, list(zip(row.relations, row.parts[1:])), label,
+                                            continuation=row.parts[0] is None)
+            finally:
+                self.document.chain.quick = self.screening = False
+            return outcome.verdict == VERIFIED
+
+        context = harvest(self.block_texts + [tex] + self.recent_texts[::-1])
+        return repair(tex, holds, context, screen=lambda edited: holds(edited, quick=True))
+
     @staticmethod
     def _label_of(chain, index) -> str:
         return chain[index][3]
+
+
+def _identity(node):
+    """The expression with the identity matrix written plainly (\\mathcal{I}, \\mathbb{I} are I)."""
+    if isinstance(node, tuple):
+        return tuple(_identity(x) for x in node)
+    if not isinstance(node, n.Node):
+        return node
+    if isinstance(node, n.Var) and node.name == "I" and node.index is None and getattr(node, "marks", ()):
+        return n.Var("I")
+    changes = {f: _identity(getattr(node, f)) for f in node.__dataclass_fields__}
+    if all(changes[f] is getattr(node, f) for f in changes):
+        return node
+    return type(node)(**changes)
 
 
 def _parse(tex: str, macros: MacroTable | None = None):

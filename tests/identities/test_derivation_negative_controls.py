@@ -110,13 +110,16 @@ def test_unknown_macro_is_unverified_with_cannot_parse():
     assert row.verdict == "unverified" and row.evidence.startswith("cannot parse:") and r"\foo" in row.evidence
 
 
-def test_indexed_latents_are_unverified_with_a_reason_not_passed():
+def test_indexed_latents_define_a_chain_and_a_repeated_factorisation_is_checked():
     """Written first, the chain's factorisation is the model's definition; written again it is a
-    claim about indexed latents, which the single-latent families leave unverified with a reason."""
+    claim about that model, which the chain family checks (it never passes silently)."""
     chain = r"q(x_{1:T}|x_0)=\prod_{t=1}^{T} q(x_t|x_{t-1})"
     first, again = verify_document(display(chain, chain)).rows
-    assert first.verdict == "definition" and "factorisation" in first.evidence
-    assert again.verdict == "unverified" and "x_{1:T}" in again.evidence
+    assert first.verdict == "definition" and "Markov chain" in first.evidence
+    assert again.verdict == "verified" and "linear-Gaussian chain" in again.evidence
+    wrong = r"q(x_{1:T}|x_0)=\prod_{t=1}^{T} q(x_{t-1}|x_t)"
+    _, other = verify_document(display(chain, wrong)).rows
+    assert other.verdict != "verified"
 
 
 def test_sampling_rule_for_a_variable_with_a_law_is_never_a_silent_definition():
