@@ -81,7 +81,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             f"{row.block}.{row.row}",
             row.relation,
             f"[{style}]{row.verdict}[/]",
-            row.evidence,
+            _evidence_cell(row),
         )
     if args.json != "-":
         stdout.print(table)
@@ -89,10 +89,40 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         categories = _category_line(doc)
         if categories:
             stdout.print(categories)
+        weaker = _weaker_line(doc)
+        if weaker:
+            stdout.print(weaker, markup=False)
         stdout.print(f"read as: {doc.conventions}", markup=False)
     _write_json(args.json, doc.to_dict())
     counts = doc.counts()
     return EXIT_OK if counts.get("refuted", 0) == 0 and counts.get("unverified", 0) == 0 else EXIT_FAILED
+
+
+def _evidence_cell(row):
+    """The evidence, then for a refuted row the weaker claim that does hold and the one edit that
+    makes it hold (as plain text: LaTeX brackets are not console markup)."""
+    from rich.text import Text
+
+    parts = [row.evidence]
+    if row.weaker:
+        parts.append(f"weaker claim: {row.weaker}")
+    if row.holds_if:
+        parts.append(row.holds_if if row.holds_if.startswith("holds if") else f"holds if {row.holds_if}")
+    return Text(" | ".join(parts))
+
+
+def _weaker_line(doc) -> str:
+    """How many refuted rows still hold in a weaker sense, by kind ("holds in expectation", ...)."""
+    kinds: dict[str, int] = {}
+    for r in doc.rows:
+        if r.verdict == "refuted" and r.weaker:
+            kind = r.weaker.split(":")[0].split(";")[0].strip()
+            kinds[kind] = kinds.get(kind, 0) + 1
+    repaired = sum(1 for r in doc.rows if r.verdict == "refuted" and r.holds_if)
+    parts = [f"{n} {kind}" for kind, n in kinds.items()]
+    if repaired:
+        parts.append(f"{repaired} hold after one edit ('holds if')")
+    return ("refuted as written, of which: " + ", ".join(parts)) if parts else ""
 
 
 def _counts_line(counts: dict[str, int]) -> str:

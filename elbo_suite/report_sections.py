@@ -16,6 +16,7 @@ from elbo_suite.section import SectionBuilder
 
 SECTIONS: tuple[SectionBuilder, ...] = (
     derivation_section("elbo.md"),
+    derivation_section("diffusion.md"),
     monte_carlo_section,
     gradient_estimators_section,
     diffusion_section,

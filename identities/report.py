@@ -23,6 +23,7 @@ _FAMILY_LINE = re.compile(r"^\[(?P<family>[^\]]+)\] (?P<finding>.*?)(?: in the (
 # Numbering directives of the source: the report numbers the rows itself.
 _NUMBERING = re.compile(r"\\(?:nonumber|notag)\b|\\(?:label|tag)\{[^{}]*\}")
 MOST_UNVERIFIED_LISTED = 5  # in the findings; the table lists them all
+MOST_REFUTED_DETAILED = 2  # refuted steps each with its own finding; more are named in one
 
 
 def derivation_section(name: str) -> Callable[[ReportContext], Section]:
@@ -58,15 +59,35 @@ def _status(doc: DocumentVerification) -> str:
 # -- findings -------------------------------------------------------------------------------------
 def findings(doc: DocumentVerification) -> list[Finding]:
     """Every refuted step in words, with its evidence and correction; unverified rows after."""
-    out = [Finding(f"❌ {_step_in_words(doc, r)} does not hold: {_without_notes(r)}{_holds_if(r)}", problem=True)
-           for r in doc.rows if r.verdict == "refuted"]
+    out = []
+    refuted = [r for r in doc.rows if r.verdict == "refuted"]
+    if len(refuted) <= MOST_REFUTED_DETAILED:
+        out += [Finding(f"❌ {_step_in_words(doc, r)} does not hold: {_brief(_without_notes(r))}"
+                        f"{_weaker(r)}{_holds_if(r, brief=True)}", problem=True) for r in refuted]
+    elif refuted:  # one screen: each step named with what still holds; counterexamples in the table
+        parts = []
+        for rows in _by_weaker_claim(refuted):
+            labels = ", ".join(f"**{r.label}**" for r in rows)
+            first = rows[0]
+            if first.holds_if:
+                parts.append(f"{labels} (holds if {_edit_only(first.holds_if)})")
+            elif first.weaker:
+                parts.append(f"{labels} ({_weaker_name(first.weaker)})")
+            else:
+                parts.append(labels)
+        out.append(Finding(f"❌ {len(refuted)} steps do not hold as written, each refuted by a counterexample in "
+                           f"the table: " + "; ".join(parts), problem=True))
     unverified = [r for r in doc.rows if r.verdict == "unverified"]
-    for r in unverified[:MOST_UNVERIFIED_LISTED]:
+    if len(unverified) == 1:
+        (r,) = unverified
         kind = f" ({r.category})" if r.category else ""
-        out.append(Finding(f"❔ **{r.label}** was not decided{kind}: {_without_notes(r)}", problem=True))
-    if len(unverified) > MOST_UNVERIFIED_LISTED:
-        out.append(Finding(f"❔ … and {len(unverified) - MOST_UNVERIFIED_LISTED} more unverified rows "
-                           "(all in the table below)", problem=True))
+        out.append(Finding(f"❔ **{r.label}** was not decided{kind}: {_brief(_without_notes(r))}", problem=True))
+    elif unverified:
+        listed = ", ".join(f"**{r.label}** ({r.category or 'unverified'})" for r in unverified[:MOST_UNVERIFIED_LISTED])
+        more = len(unverified) - MOST_UNVERIFIED_LISTED
+        tail = f" and {more} more" if more > 0 else ""
+        out.append(Finding(f"❔ {len(unverified)} rows were not decided (reasons in the table): {listed}{tail}",
+                           problem=True))
     warnings = doc.warnings
     out += [Finding(f"⚠️ the reader read past: {w}", problem=True) for w in warnings[:MOST_UNVERIFIED_LISTED]]
     if len(warnings) > MOST_UNVERIFIED_LISTED:
@@ -99,11 +120,68 @@ def _without_notes(row: RowVerdict) -> str:
     return text
 
 
-def _holds_if(row: RowVerdict) -> str:
+def _holds_if(row: RowVerdict, brief: bool = False) -> str:
+    """The single-edit correction; `brief` (the findings) names the edit only (the table gives the
+    corrected LaTeX)."""
     if not row.holds_if:
         return ""
     correction = re.sub(r"^\s*holds if\s+", "", row.holds_if.strip(), flags=re.I).rstrip(".")
+    if brief:
+        correction = _edit_only(correction)
     return f". **{row.label} holds if** {correction}."
+
+
+def _edit_only(holds_if: str) -> str:
+    """'holds if <edit> at column N: <corrected LaTeX>' -> '<edit>'."""
+    text = re.sub(r"^\s*holds if\s+", "", holds_if.strip(), flags=re.I).rstrip(".")
+    return re.sub(r" at column \d+", "", text.partition(": ")[0])
+
+
+def _weaker_name(weaker: str) -> str:
+    """'holds in expectation: E[...] = 0, ...' -> 'holds in expectation'."""
+    return re.split(r"[:;]", weaker, maxsplit=1)[0].strip()
+
+
+BRIEF_EVIDENCE = 150  # characters of evidence in a finding; the table gives the rest
+
+
+# "name = <exact form> ≈ <decimal>": the exact form is in the table
+_EXACT_BEFORE_DECIMAL = re.compile(r"(\b[\w\[\]()^,.]+) = [^=≈;]*? ≈")
+
+
+def _brief(text: str, limit: int = BRIEF_EVIDENCE) -> str:
+    """The evidence with values as numbers only (`left = -log(pi)/2 + log(5) ≈ 1.037` reads
+    `left ≈ 1.037`), cut at a clause boundary before `limit` characters (the table keeps it all)."""
+    text = _EXACT_BEFORE_DECIMAL.sub(r"\1 ≈", text)
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind("; ", 0, limit), text.rfind(", ", 0, limit), text.rfind(" (", 0, limit))
+    return text[:cut if cut > limit // 2 else limit].rstrip(" ,;(") + " …"
+
+
+def _weaker(row: RowVerdict) -> str:
+    return f"; {row.weaker}" if row.weaker else ""
+
+
+def _by_weaker_claim(rows: list[RowVerdict]) -> list[list[RowVerdict]]:
+    """Refuted rows in order; rows without a repair whose weaker claims are of one kind ("holds in
+    expectation: E[left − right | x_t] = 0 ...") form one group, at the place of its first row."""
+    groups: list[list[RowVerdict]] = []
+    by_kind: dict[str, list[RowVerdict]] = {}
+    for r in rows:
+        kind = _weaker_kind(r.weaker) if r.weaker and not r.holds_if else ""
+        if kind and kind in by_kind:
+            by_kind[kind].append(r)
+            continue
+        groups.append([r])
+        if kind:
+            by_kind[kind] = groups[-1]
+    return groups
+
+
+def _weaker_kind(weaker: str) -> str:
+    """The weaker claim without the step's own variables: what rows share."""
+    return re.sub(r"\b[a-z]_\{?[\w+-]+\}?", "·", weaker)
 
 
 # -- details --------------------------------------------------------------------------------------
