@@ -16,20 +16,42 @@ def _cold():
     clear_schedule_caches()
 
 
+# Targets on the 2-core machine, held on CPU seconds (this process and its row worker), which other
+# load on a shared machine does not inflate; pytest-benchmark reports the wall-clock times beside them.
+TARGET_CPU_SECONDS = {"elbo": 5.0, "diffusion": 30.0}
+
+
+def _timed_cold_runs(benchmark, name: str, rounds: int):
+    cpu: list[float] = []
+
+    def cold_run():
+        _cold()
+        before = _cpu_seconds()
+        doc = verify_path(embedded_derivation_path(name))
+        cpu.append(_cpu_seconds() - before)
+        return doc
+
+    doc = benchmark.pedantic(cold_run, rounds=rounds, iterations=1)
+    benchmark.extra_info["cpu_seconds"] = [round(c, 2) for c in cpu]
+    wall = benchmark.stats.stats
+    assert max(cpu) < TARGET_CPU_SECONDS[name], (
+        f"{name}.md: slowest cold run {max(cpu):.2f} CPU s, target {TARGET_CPU_SECONDS[name]:.0f} s "
+        f"(wall clock: median {wall.median:.2f} s, max {wall.max:.2f} s)")
+    return doc
+
+
 @pytest.mark.bench
 def test_verify_embedded_derivation_cold(benchmark):
     # caches cleared before every round: the time a fresh `verify` run pays
-    doc = benchmark.pedantic(verify_path, args=(embedded_derivation_path(),), setup=_cold,
-                             rounds=3, iterations=1)
-    assert doc.counts()["verified"] > 0
+    doc = _timed_cold_runs(benchmark, "elbo", rounds=3)
+    assert doc.counts() == {"verified": 18, "refuted": 2, "definition": 3, "unverified": 0}
 
 
 @pytest.mark.bench
 def test_verify_diffusion_derivation_cold(benchmark):
     # hierarchical VAE and diffusion (Luo 2022, eqs 23-151): chain instances at T = 1..4, the
     # schedule algebra, weaker claims and the repair search of every refuted row
-    doc = benchmark.pedantic(verify_path, args=(embedded_derivation_path("diffusion"),), setup=_cold,
-                             rounds=2, iterations=1)
+    doc = _timed_cold_runs(benchmark, "diffusion", rounds=2)
     assert sum(doc.counts().values()) == len(doc.rows) > 100
 
 
@@ -55,6 +77,10 @@ def test_verify_embedded_derivation_takes_the_same_time_every_run(benchmark):
     assert doc.counts() == {"verified": 18, "refuted": 2, "definition": 3, "unverified": 0}
     median = statistics.median(cpu)
     wall = benchmark.stats.stats
+    benchmark.extra_info.update(cpu_median_s=round(median, 3), cpu_max_s=round(max(cpu), 3),
+                                cpu_max_over_median=round(max(cpu) / median, 3))
+    print(f"\n200 cold runs of elbo.md: CPU median {median:.2f} s, max {max(cpu):.2f} s "
+          f"(max/median {max(cpu) / median:.2f}); wall median {wall.median:.2f} s, max {wall.max:.2f} s")
     assert max(cpu) <= 2 * median, (
         f"slowest run {max(cpu):.2f} CPU s against a median of {median:.2f} CPU s over {len(cpu)} runs "
         f"(wall clock: median {wall.median:.2f} s, max {wall.max:.2f} s)")

@@ -247,12 +247,7 @@ def _check_user_code(args: argparse.Namespace, specs: dict[str, str]) -> int:
     for kind, spec in specs.items():
         # Options not given take the check's own default; each flag reaches the kinds it is for.
         options = flags.options_for(kind, args)
-        if kind == "diffusion":
-            from elbo_suite.gate.diffusion.run import run_diffusion_gate
-
-            result = run_diffusion_gate(spec, **options)
-        else:
-            result = run_gate(kind, spec, **options)
+        result = run_gate(kind, spec, **options)
         results.append((kind, spec, result))
         if args.json != "-":
             mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"

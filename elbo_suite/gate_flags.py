@@ -61,6 +61,28 @@ def name_tuple(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def roles(text: str) -> tuple[str, ...] | dict[str, str]:
+    """Parameters' roles: in order, 'recon_x,x,mu,logvar' -> a tuple (--loss), or by name,
+    'clean=x_start,abar=alphas_cumprod' -> {'clean': 'x_start', 'abar': 'alphas_cumprod'} (--diffusion)."""
+    parts = name_tuple(text)
+    if not any("=" in part for part in parts):
+        return parts
+    pairs = [tuple(p.strip() for p in part.split("=")) for part in parts]
+    if not pairs or any(len(pair) != 2 or not all(pair) for pair in pairs):
+        raise argparse.ArgumentTypeError(
+            f"expected roles in order (recon_x,x,mu,logvar) or name=meaning pairs (clean=x_start,abar=alphas_cumprod), "
+            f"got {text!r}"
+        )
+    return dict(pairs)
+
+
+def boolean(text: str) -> bool:
+    words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+    if text.strip().lower() not in words:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return words[text.strip().lower()]
+
+
 @dataclass(frozen=True)
 class Flag:
     flag: str  # '--q-family'
@@ -91,8 +113,9 @@ FLAGS: tuple[Flag, ...] = (
          choices=("elbo", "elbo_analytic_kl", "iwae")),
     Flag("--likelihood", "likelihood", ("loss",), "for --loss: the decoder likelihood (vae_loss: what recon_x is; "
          "distributions: the decoder)", choices=("bernoulli", "bernoulli_logits", "continuous_bernoulli", "gaussian")),
-    Flag("--arguments", "arguments", ("loss",), "for --loss: the roles of your parameters in order, comma-separated "
-         "(e.g. recon_x,x,mu,logvar), when their names do not say", type=name_tuple, metavar="ROLES"),
+    Flag("--arguments", "arguments", ("loss", "diffusion"), "the roles of your parameters when their names do not "
+         "say: for --loss in order, comma-separated (e.g. recon_x,x,mu,logvar); for --diffusion by name "
+         "(e.g. clean=x_start,abar=alphas_cumprod)", type=roles, metavar="ROLES"),
     Flag("--events", "events", ("loss",), "for --loss (distributions style): Independent distributions (default) or "
          "factorised ones your code sums", choices=("independent", "factorised")),
     Flag("--layout", "layout", ("loss",), "for --loss (iwae style): (K, B) tensors (default) or (B, K)", choices=("KB", "BK")),
@@ -134,12 +157,19 @@ FLAGS: tuple[Flag, ...] = (
          "the reference's on the same draw; none skips it (a surrogate such as DReG)", choices=("same_draw", "none")),
     # diffusion (elbo_suite.gate.diffusion)
     Flag("--role", "role", ("diffusion",), "for --diffusion: what your function computes, when its name does not say"),
+    Flag("--betas", "betas", ("diffusion",), "for --diffusion: your function's own β table, when it takes no schedule "
+         "table and is no method of an object with betas: 'package.module:name' or 'path/to/file.py:name'",
+         metavar="SPEC"),
     Flag("--prediction", "prediction", ("diffusion",), "for --diffusion: what the network predicts",
          choices=("epsilon", "sample", "v_prediction")),
     Flag("--variance", "variance", ("diffusion",), "for --diffusion: the reverse-step variance (default fixed_small, "
          "the posterior variance)", choices=("fixed_small", "fixed_large", "learned_range", "learned")),
     Flag("--clip", "clip", ("diffusion",), "for --diffusion: your step clips x0 to [-R, R] on its own", type=number,
          metavar="R"),
+    Flag("--eps-from-clipped", "eps_from_clipped", ("diffusion",), "for --diffusion: your DDIM step, when it takes "
+         "no such flag, recomputes eps from the clipped x0 (true) or keeps the network's (false); default true for a "
+         "step that calls a model",
+         type=boolean, metavar="BOOL"),
     Flag("--eta", "eta", ("diffusion",), "for --diffusion: the DDIM eta to check (default 0, 0.6 and 1)", type=number),
     Flag("--cdf", "cdf", ("diffusion",), "for --diffusion: the normal CDF of a discretized decoder (tanh: "
          "improved-diffusion's)", choices=("exact", "tanh")),
@@ -153,6 +183,8 @@ FLAGS: tuple[Flag, ...] = (
          type=number),
     Flag("--alpha", "alpha", ("elbo", "iwae", "gradient", "loss"), "false-alarm rate of each statistical claim "
          "(default 1e-6)", type=number),
+    Flag("--safety", "safety", ("diffusion",), "for --diffusion: how many times its rounding-error bound an element "
+         "may be off (default 4)", type=number),
 )
 
 

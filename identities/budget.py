@@ -21,6 +21,7 @@ profiling timer, without the backstop.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import pickle
 import select
@@ -236,6 +237,9 @@ def _send(fd: int, message) -> None:
 def _worker(factory, text, source, budget, fd, skip) -> None:
     """Judge the document, sending each row's start and verdict; never returns."""
     code = 0
+    # A crash in C code is reported as the row's verdict by the parent; the interpreter's own
+    # dump of it (pytest and python -X faulthandler turn it on) would only repeat it on stderr.
+    faulthandler.disable()
     try:
         _cap_memory(budget.memory_mb)
         verifier = factory()

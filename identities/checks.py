@@ -10,11 +10,13 @@ left side (and when it does not, the two maximisers are computed and compared).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import sympy as sp
 
 from elbo_suite.identities.latex import nodes as n
+from elbo_suite.identities.semantics import index_sums
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
 from elbo_suite.identities.semantics.evaluate import Context, Family
 from elbo_suite.identities.semantics.numeric import canonical, differs, evaluate
@@ -64,6 +66,9 @@ def _sides(family: Family, left: n.Node, right: n.Node):
 
 def _evaluated(family: Family, left: n.Node, right: n.Node, results: list):
     """Both sides in `family`, or None after recording in `results` why the family cannot judge."""
+    applies = getattr(family, "applies", None)
+    if applies is not None and not applies(left, right):  # a family for some rows only: silent elsewhere
+        return None
     try:
         return _sides(family, left, right)
     except NotApplicable as exc:
@@ -124,8 +129,37 @@ def _describe(family: Family, found: tuple, left_label: str, right_label: str) -
     return f"{family.name} family at {where}: {left_label} = {side(lx, lval)}, {right_label} = {side(rx, rval)}"
 
 
+def _at_sizes(check, left: n.Node, right: n.Node) -> list[FamilyResult] | None:
+    """A row of sums up to a symbolic J (semantics/index_sums.py): the check at each concrete J,
+    one result per family; None for every other row."""
+    bound = index_sums.bound_of(left, right)
+    if bound is None:
+        return None
+    by_family: dict[str, list[tuple[int, FamilyResult]]] = {}
+    for size in index_sums.SIZES:
+        for r in check(index_sums.instance(left, bound, size), index_sums.instance(right, bound, size)):
+            by_family.setdefault(r.family, []).append((size, r))
+    sizes = ", ".join(str(s) for s in index_sums.SIZES)
+    out = []
+    for family, results in by_family.items():
+        refuted = [(s, r) for s, r in results if r.status == "refuted"]
+        if refuted:
+            size, r = refuted[0]
+            out.append(FamilyResult(family, "refuted", f"at {bound}={size}, the sums written out: {r.note}"))
+        elif len(results) == len(index_sums.SIZES) and all(r.status == "proved" for _, r in results):
+            out.append(FamilyResult(family, "proved", f"at {bound} = {sizes}, the sums written out term by "
+                                    f"term: {results[-1][1].note}"))
+        else:
+            size, r = next(((s, r) for s, r in results if r.status == "undecided"), results[0])
+            out.append(FamilyResult(family, r.status, f"at {bound}={size}: {r.note}"))
+    return out
+
+
 # -- '=' ---------------------------------------------------------------------------------------
 def check_equal(families: list[Family], left: n.Node, right: n.Node) -> list[FamilyResult]:
+    sized = _at_sizes(lambda lt, rt: check_equal(families, lt, rt), left, right)
+    if sized is not None:
+        return sized
     results = []
     for family in families:
         sides = _evaluated(family, left, right, results)
@@ -155,8 +189,83 @@ def check_equal(families: list[Family], left: n.Node, right: n.Node) -> list[Fam
     return results
 
 
+# -- '=' up to a constant ----------------------------------------------------------------------
+# How a row says that its '=' drops a term free of the learned parameters: a relation labelled
+# =_{const}, \overset{c}{=}, \stackrel{+c}{=}, "up to a constant", or a '+ const' term.
+_CONSTANT_LABEL = re.compile(r"(?i)\bconst|\bconstant|^\s*[+-]?\s*c\s*$|up to")
+
+
+def states_a_constant(label: str) -> bool:
+    return bool(_CONSTANT_LABEL.search(label or ""))
+
+
+def without_constants(node: n.Node) -> tuple[n.Node, bool]:
+    """The expression with its '+ const' terms removed, and whether it had any."""
+    if isinstance(node, n.Constant):
+        return n.Num("0"), True
+    if isinstance(node, n.Add):
+        kept = [t for t in node.terms
+                if not isinstance(t, n.Constant) and not (isinstance(t, n.Neg) and isinstance(t.arg, n.Constant))]
+        if len(kept) < len(node.terms):
+            return (n.Add(tuple(kept)) if len(kept) > 1 else kept[0] if kept else n.Num("0")), True
+    return node, False
+
+
+def check_up_to_constant(families: list[Family], left: n.Node, right: n.Node) -> list[FamilyResult]:
+    """'left = right + const': left − right is free of one group of learned parameters (the
+    model's, or the variational density's: "constant in theta" while fitting theta, "constant in
+    phi" while fitting phi). A counterexample moves each group alone and changes left − right."""
+    results = []
+    for family in families:
+        groups = getattr(family, "learned", None)
+        if groups is None:
+            continue
+        sides = _evaluated(family, left, right, results)
+        if sides is None:
+            continue
+        lv, rv, lrand, rrand = sides
+        if lrand or rrand:
+            results.append(FamilyResult(family.name, "undecided", "a side depends on random draws"))
+            continue
+        diffs = _components(family, lv - rv)
+        points = family.points(_free(diffs))
+        moves = {name: _moves(diffs, points, symbols) for name, symbols in groups.items()}
+        free = [name for name in groups
+                if all(canonical(d).free_symbols <= family.fixed | (family.all_learned - groups[name])
+                       for d in diffs)]
+        if free:
+            # only the family's own symbols may remain: a document symbol of unknown role
+            # (mu_theta(z), sigma) could be learned
+            results.append(FamilyResult(family.name, "proved", f"left − right is free of the {free[0]} parameters "
+                                        f"in the {family.description}"))
+        elif all(moves.values()):
+            where = "; ".join(f"moving the {name} parameters alone: {moved}" for name, moved in moves.items())
+            results.append(FamilyResult(family.name, "refuted", f"{family.name} family: left − right changes "
+                                        f"with every group of learned parameters ({where})"))
+        else:
+            results.append(FamilyResult(family.name, "undecided", "left − right did not reduce to a term free "
+                                        "of a group of learned parameters"))
+    return results
+
+
+def _moves(diffs, points, symbols) -> str:
+    """Where moving only `symbols` changes a difference: 'v₀ at point → v₁ at point'; '' if nowhere."""
+    for other in points[1:]:
+        moved = {**points[0], **{k: v for k, v in other.items() if k in symbols}}
+        for d in diffs:
+            a, _ = evaluate(d, points[0])
+            b, _ = evaluate(d, moved)
+            if a is not None and b is not None and differs(a, b):
+                used = _free([d])
+                return f"{sp.N(a, 8)} at {_fmt_point(points[0], used)}, {sp.N(b, 8)} at {_fmt_point(moved, used)}"
+    return ""
+
+
 # -- '>=' / '<=' -------------------------------------------------------------------------------
 def check_inequality(families: list[Family], left: n.Node, rel: str, right: n.Node) -> list[FamilyResult]:
+    sized = _at_sizes(lambda lt, rt: check_inequality(families, lt, rel, rt), left, right)
+    if sized is not None:
+        return sized
     big, small = (left, right) if rel in {">=", ">"} else (right, left)
     results = []
     for family in families:

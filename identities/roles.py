@@ -364,7 +364,12 @@ def refutation_blockers(nodes, known: Known, row_index: int | None = None) -> li
     # The same random variables on both sides: an identity for every value they take, which a
     # point tests. Different ones, or one side a bare random variable: a relation in law.
     bare = any(isinstance(node, n.Var) and render(node) in randoms[k] for k, node in enumerate(nodes))
-    if randoms and (bare or any(r != randoms[0] for r in randoms[1:])):
+    # A side that is a function of x through its densities (log N(x; mu, s^2), p(x|z)) takes x at
+    # a point as the other side does: a pointwise identity between functions of x, not one in law.
+    pointwise = [r | {render(x) for x in _law_arguments(node) if known.is_random(x)}
+                 for r, node in zip(randoms, nodes)]
+    in_law = any(r != randoms[0] for r in randoms[1:]) and any(r != pointwise[0] for r in pointwise[1:])
+    if randoms and (bare or in_law):
         names = sorted(set().union(*randoms))
         reasons.append(f"{', '.join(names)} {'is a random variable' if len(names) == 1 else 'are random variables'}: "
                        "the row relates random quantities in law, which a point value does not test")
@@ -416,6 +421,58 @@ def _show(name: str, marks: tuple, index: str) -> str:
     return "".join(f"{m} " for m in marks) + name + (f"_{index}" if index else "")
 
 
+def _law_arguments(node, bound: frozenset = frozenset()):
+    """The variables a density or Gaussian density of this expression is evaluated at, except
+    those an expectation, integral, KL divergence or sum integrates out."""
+    if isinstance(node, n.Expectation):
+        inner = bound | _named(node.dist)
+        yield from _law_arguments(node.body, inner)
+        return
+    if isinstance(node, n.Integral):
+        yield from _law_arguments(node.body, bound | _named(node.variable))
+        return
+    if isinstance(node, n.KL):
+        left = node.left.variables if isinstance(node.left, n.Density) else \
+            (node.left.variable,) if isinstance(node.left, n.Normal) else ()
+        inner = bound | _named(left)
+        yield from _law_arguments(node.left, inner)
+        yield from _law_arguments(node.right, inner)
+        return
+    if isinstance(node, n.BigOp):
+        return  # an index may reach into the variables' names: left to the rules above
+    if isinstance(node, n.Density):
+        for x in walk(node.variables + node.given):
+            if isinstance(x, n.Var) and render(x) not in bound:
+                yield x
+        return
+    if isinstance(node, n.Normal) and node.variable is not None:
+        for x in walk(node.variable):
+            if isinstance(x, n.Var) and render(x) not in bound:
+                yield x
+    if isinstance(node, n.Node):
+        for f in node.__dataclass_fields__:
+            yield from _law_arguments(getattr(node, f), bound)
+    elif isinstance(node, tuple):
+        for x in node:
+            yield from _law_arguments(x, bound)
+
+
+def _named(node) -> frozenset:
+    """The variables a law or an integration variable names: q(z|x) -> {z}; z -> {z}."""
+    if isinstance(node, n.Density):
+        return frozenset(render(x) for x in walk(node.variables) if isinstance(x, n.Var))
+    if isinstance(node, n.Normal):
+        return frozenset(render(x) for x in walk(node.variable) if isinstance(x, n.Var))
+    if isinstance(node, n.Sampling):
+        return frozenset(render(x) for x in walk(node.variable) if isinstance(x, n.Var))
+    return frozenset(render(x) for x in walk(node) if isinstance(x, n.Var))
+
+
+# Functionals of a law written with its random variables as arguments: I(x; z), H(z), H(x|z).
+# Their arguments name the variables whose law is meant, not values at a point.
+LAW_FUNCTIONALS = {"I", "H", "MI"}
+
+
 def _free_names(node):
     """Names used in an expression, outside the variables of densities and distributions."""
     if isinstance(node, (n.Density,)):
@@ -426,7 +483,7 @@ def _free_names(node):
         return
     if isinstance(node, (n.Var, n.FuncApp)):
         yield node
-        if isinstance(node, n.FuncApp):
+        if isinstance(node, n.FuncApp) and node.name not in LAW_FUNCTIONALS:
             for a in node.args:
                 yield from _free_names(a)
         return

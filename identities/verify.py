@@ -11,6 +11,7 @@ as definitions and followed by the families in later rows.
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 
 import sympy as sp
@@ -30,6 +31,7 @@ from elbo_suite.identities.repair import repair
 from elbo_suite.identities.repair.search import harvest
 from elbo_suite.identities.semantics.chain.document import ChainDocument
 from elbo_suite.identities.semantics.chain.family import NAME as CHAIN_FAMILY
+from elbo_suite.identities.semantics.data_averaged import DataAveragedFamily
 from elbo_suite.identities.semantics.discrete import DiscreteFamily
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
 from elbo_suite.identities.semantics.evaluate import Context, render, var_key
@@ -54,9 +56,11 @@ def compose(a: str | None, b: str) -> str | None:
 
 
 class _Verifier:
-    def __init__(self, renderer: str | None = None):
+    def __init__(self, renderer: str | None = None, row_seconds: float = budget.DEFAULT.seconds):
         self.renderer = renderer  # the numbering conventions to read the document under
-        self.families = [LinearGaussianFamily(), DiscreteFamily()]
+        self.row_seconds = row_seconds  # the CPU budget of one row (budget.Budget.seconds)
+        self.row_started = 0.0  # CPU clock when the current row started
+        self.families = [LinearGaussianFamily(), DiscreteFamily(), DataAveragedFamily()]
         self.gaussian_definitions: dict[str, tuple[str, sp.Expr, sp.Expr]] = {}  # var -> (label, mean, var)
         self.macros = MacroTable()  # the document's own definitions, expanded before parsing
         self.known = roles.Known()  # what the rows so far define (roles.py)
@@ -67,6 +71,8 @@ class _Verifier:
         self.block_texts: list[str] = []  # the rows of the current block so far (repair's context)
         self.recent_texts: list[str] = []  # the last rows before this block (repair's context too)
         self.screening = False  # inside the repair search's cheap pre-check
+        self.step_labels: tuple[str, ...] = ()  # the labels of the relations being followed (Row.labels)
+        self.step_label = ""  # the label of the relation being judged: =_{const}, \overset{(i)}{=}
 
     # -- a relation between two expressions ---------------------------------------------------
     def judge(self, left: n.Node, rel: str, right: n.Node) -> Outcome:
@@ -75,7 +81,7 @@ class _Verifier:
         if rel == "=" and isinstance(left, n.Argmax) and isinstance(right, n.Argmax):
             return self.document.judge_argmin(left, right)
         if rel == "=":
-            return checks.combine(checks.check_equal(self.families, left, right), "=")
+            return self.equal(left, right)
         if rel in {">=", "<="}:
             return checks.combine(checks.check_inequality(self.families, left, rel, right), rel)
         if rel == "≈":
@@ -88,6 +94,26 @@ class _Verifier:
                                + out.evidence, out.details)
             return out
         return Outcome(UNVERIFIED, f"relation '{rel}' is not checked", [])
+
+    def equal(self, left: n.Node, right: n.Node) -> Outcome:
+        """'=', or '= up to a term free of the learned parameters' where the row says so (a '+ const'
+        term, a relation labelled =_{const} or \\overset{c}{=})."""
+        bare_left, dropped_left = checks.without_constants(left)
+        bare_right, dropped_right = checks.without_constants(right)
+        if not (dropped_left or dropped_right or checks.states_a_constant(self.step_label)):
+            return checks.combine(checks.check_equal(self.families, left, right), "=")
+        weak = checks.combine(checks.check_up_to_constant(self.families, bare_left, bare_right), "=")
+        said = "as the row states with its '+ const'" if dropped_left or dropped_right else \
+            f"as the row states ('{self.step_label}')"
+        if weak.verdict in {VERIFIED, REFUTED}:
+            what = "holds" if weak.verdict == VERIFIED else "fails"
+            return Outcome(weak.verdict, f"'=' up to a term free of the learned parameters, {said}, {what}: "
+                           + weak.evidence.removeprefix("counterexample: "), weak.details, category=weak.category)
+        strong = checks.combine(checks.check_equal(self.families, bare_left, bare_right), "=")
+        if strong.verdict == VERIFIED:
+            return strong
+        return Outcome(UNVERIFIED, f"'=' up to a term free of the learned parameters, {said}: {weak.evidence}",
+                       weak.details + strong.details, category=weak.category)
 
     # -- rows of special shape ----------------------------------------------------------------
     def definition(self, row: n.Row, label: str) -> Outcome:
@@ -219,6 +245,7 @@ class _Verifier:
     def safe_row(self, drow: DisplayRow, chain: list, parsed, index: int) -> RowVerdict:
         """row(), failing alone: whatever goes wrong in one row is that row's unverified verdict."""
         sympy_random.seed(index)  # Wang's factorisation draws random points: same work every run
+        self.row_started = time.process_time()
         try:
             return self.row(drow, chain, parsed, index)
         except budget.RowTimeout as exc:
@@ -325,6 +352,7 @@ class _Verifier:
             # The relations after the binding one claim something about the bound value.
             chain.append((self.known.substitute(row.parts[role.first_claim]), None, VERIFIED,
                           f"the value {label} binds"))
+            self.step_labels = tuple(row.labels[role.first_claim:])
             outcome, step_info, anchor_info = self.follow(chain, claims, label, continuation=True)
             if outcome.verdict == REFUTED:
                 self.known.unbind(role)
@@ -341,6 +369,7 @@ class _Verifier:
             chain.append((self.known.substitute(row.parts[0]), None, VERIFIED, f"the left side of {label}"))
         self.subject = chain[0][0]
         snapshot = list(chain[:-1]) if row.parts[0] is not None else list(chain)
+        self.step_labels = tuple(row.labels)
         outcome, step_info, anchor_info = self.follow(chain, list(zip(row.relations, row.parts[1:])), label,
                                                       continuation=row.parts[0] is None)
         extra = {}
@@ -353,7 +382,8 @@ class _Verifier:
         outcomes = []
         step_info = None
         anchor_info = None
-        for rel, part in steps:
+        for k, (rel, part) in enumerate(steps):
+            self.step_label = self.step_labels[k] if k < len(self.step_labels) else ""
             part = self.known.substitute(part)
             prev_expr, _, prev_verdict, _ = chain[-1]
             step = self.claim(prev_expr, rel, part)
@@ -432,6 +462,7 @@ class _Verifier:
             elif not chain:
                 return False
             self.document.chain.quick = self.screening = quick
+            self.step_labels = tuple(row.labels)
             try:
                 outcome, _, _ = self.follow(chain, list(zip(row.relations, row.parts[1:])), label,
                                             continuation=row.parts[0] is None)
@@ -439,12 +470,32 @@ class _Verifier:
                 self.document.chain.quick = self.screening = False
             return outcome.verdict == VERIFIED
 
+        # The search for a correction is a courtesy: it stops within a share of the row's budget,
+        # and the refutation stands whether or not it finds one.
+        deadline = self.row_started + REPAIR_SHARE * self.row_seconds
+
+        def in_time(edited: str, quick: bool = False) -> bool:
+            if time.process_time() > deadline:
+                raise _RepairOutOfTime
+            return holds(edited, quick)
+
         context = harvest(self.block_texts + [tex] + self.recent_texts[::-1])
-        return repair(tex, holds, context, screen=lambda edited: holds(edited, quick=True))
+        try:
+            return repair(tex, in_time, context, screen=lambda edited: in_time(edited, quick=True))
+        except (_RepairOutOfTime, budget.RowTimeout):
+            return ""
 
     @staticmethod
     def _label_of(chain, index) -> str:
         return chain[index][3]
+
+
+# Share of the row's CPU budget (from the row's start) after which the "holds if" search stops.
+REPAIR_SHARE = 0.6
+
+
+class _RepairOutOfTime(Exception):
+    """The "holds if" search has used its share of the row's budget."""
 
 
 def _identity(node):
@@ -525,7 +576,8 @@ def verify_document(text: str, *, source: str = "<text>", renderer: str | None =
     if max_bytes is not None and size > max_bytes:
         raise DocumentTooLarge(f"document {source} is {size:,} bytes, over the limit of {max_bytes:,} "
                                "bytes (expected a smaller document; raise the limit with --max-bytes)")
-    return budget_run(functools.partial(_Verifier, renderer=renderer), text, source, budget, progress)
+    return budget_run(functools.partial(_Verifier, renderer=renderer, row_seconds=budget.seconds), text, source,
+                      budget, progress)
 
 
 def verify_path(path: str | Path, *, renderer: str | None = None, budget: Budget = budget.DEFAULT,

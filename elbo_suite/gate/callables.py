@@ -24,6 +24,12 @@ SPEC_FORMS = "'package.module:function' or 'path/to/file.py:function'"
 
 def load_callable(spec: str) -> Callable[..., Any]:
     """Import `package.module:function` or `path/to/file.py:function` (attribute may be dotted)."""
+    return require_callable(f"spec {spec!r}", load_attribute(spec))
+
+
+def load_attribute(spec: str) -> Any:
+    """What `package.module:name` or `path/to/file.py:name` names (name may be dotted): a
+    function, an object, a class, a table."""
     if not isinstance(spec, str):
         raise GateInputError(f"spec: expected a string {SPEC_FORMS}, got {type(spec).__name__}")
     module_part, sep, attribute = spec.rpartition(":")
@@ -40,7 +46,7 @@ def load_callable(spec: str) -> Callable[..., Any]:
             hint = f"; callables there: {', '.join(available[:12])}" if available else ""
             raise GateInputError(f"spec {spec!r}: {owner!r} has no attribute {name!r}{hint}")
         target = getattr(target, name)
-    return require_callable(f"spec {spec!r}", target)
+    return target
 
 
 def require_callable(name: str, value: object) -> Callable[..., Any]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Callable
+from typing import Any
 
 from elbo_suite.gate.errors import GateInputError
 
@@ -34,3 +37,13 @@ def require_tolerances(rtol: object, atol: object) -> None:
 def require_alpha(alpha: object) -> None:
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise GateInputError(f"alpha: expected a false-alarm rate in (0, 1), got {alpha!r}")
+
+
+def require_known_options(check: Callable[..., Any], options: dict[str, Any], subject: str) -> None:
+    """Options `check` does not take (its first parameter is the user's code), named in one line."""
+    accepted = list(inspect.signature(check).parameters)[1:]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise GateInputError(
+            f"option(s) {', '.join(unknown)} do not apply to {subject}; it takes {', '.join(sorted(accepted))}"
+        )

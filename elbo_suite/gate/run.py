@@ -1,20 +1,20 @@
-"""One entry point for the command line: run a gate check on a callable given by its spec."""
+"""One entry point for the command line: run a gate check on the code a spec names."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
-from elbo_suite.gate.callables import load_callable, require_callable
+from elbo_suite.gate.callables import load_attribute, load_callable, require_callable
 from elbo_suite.gate.elbo import check_elbo_estimator
 from elbo_suite.gate.errors import GateInputError
 from elbo_suite.gate.gradients import check_gradient_estimator
 from elbo_suite.gate.kl import check_kl
+from elbo_suite.gate.options import require_known_options
 from elbo_suite.gate.result import GateResult
 from elbo_suite.gate.styles import check_loss
 
-GATE_KINDS = ("kl", "elbo", "iwae", "gradient", "loss")
+GATE_KINDS = ("kl", "elbo", "iwae", "gradient", "loss", "diffusion")
 
 
 def run_gate(kind: str, spec: str | Callable[..., Any], **options: Any) -> GateResult:
@@ -23,14 +23,17 @@ def run_gate(kind: str, spec: str | Callable[..., Any], **options: Any) -> GateR
 
     kind "kl" -> check_kl; "elbo" -> check_elbo_estimator (option kind="elbo" or
     "elbo_analytic_kl"; `estimator` is the same option); "iwae" -> check_elbo_estimator(kind="iwae");
-    "gradient" -> check_gradient_estimator; "loss" -> check_loss (any style, see `styles`).
-    Options set to None take the check's default. Raises GateInputError for an unknown kind, an
+    "gradient" -> check_gradient_estimator; "loss" -> check_loss (any style, see `styles`);
+    "diffusion" -> check_diffusion (the spec may also name an object, or a class built with no
+    arguments; `betas` may be a spec naming the β table). Options set to None take the check's default. Raises GateInputError for an unknown kind, an
     unknown option, or any bad input.
     """
     if kind not in GATE_KINDS:
         raise GateInputError(f"kind: expected one of {GATE_KINDS}, got {kind!r}")
-    fn = load_callable(spec) if isinstance(spec, str) else require_callable("spec", spec)
     options = {name: value for name, value in options.items() if value is not None}
+    if kind == "diffusion":
+        return _diffusion(spec, options)
+    fn = load_callable(spec) if isinstance(spec, str) else require_callable("spec", spec)
     if kind == "kl":
         return _call(check_kl, fn, options)
     if kind == "gradient":
@@ -50,12 +53,15 @@ def run_gate(kind: str, spec: str | Callable[..., Any], **options: Any) -> GateR
     return _call(check_elbo_estimator, fn, options)
 
 
-def _call(check: Callable[..., GateResult], fn: Callable[..., Any], options: dict[str, Any]) -> GateResult:
-    accepted = set(inspect.signature(check).parameters) - {"fn"}
-    unknown = sorted(set(options) - accepted)
-    if unknown:
-        raise GateInputError(
-            f"unexpected option(s) {', '.join(unknown)} for {check.__name__}; expected some of "
-            f"{', '.join(sorted(accepted))}"
-        )
-    return check(fn, **options)
+def _diffusion(spec: Any, options: dict[str, Any]) -> GateResult:
+    from elbo_suite.gate.diffusion.check import check_diffusion
+    from elbo_suite.gate.diffusion.run import load_target
+
+    if isinstance(options.get("betas"), str):
+        options["betas"] = load_attribute(options["betas"])
+    return _call(check_diffusion, load_target(spec) if isinstance(spec, str) else spec, options)
+
+
+def _call(check: Callable[..., GateResult], target: Any, options: dict[str, Any]) -> GateResult:
+    require_known_options(check, options, check.__name__)
+    return check(target, **options)

@@ -17,7 +17,6 @@ signature the gate cannot read raises GateInputError listing the styles and the 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ from elbo_suite.gate.elbo import check_elbo_estimator
 from elbo_suite.gate.errors import GateInputError
 from elbo_suite.gate.gradients import check_gradient_estimator
 from elbo_suite.gate.kl import check_kl
+from elbo_suite.gate.options import require_known_options
 from elbo_suite.gate.result import GateResult
 from elbo_suite.gate.vae.distributions_elbo import check_distributions_elbo
 from elbo_suite.gate.vae.iwae_loss import check_iwae_loss
@@ -55,13 +55,7 @@ def check_loss(fn: Callable[..., Any], *, style: str | None = None, **options: A
     if style not in STYLE_CHECKS:
         raise GateInputError(f"style: expected one of {STYLES} or None (read from the signature), got {style!r}")
     check = STYLE_CHECKS[style]
-    accepted = set(inspect.signature(check).parameters) - {"fn"}
-    unknown = sorted(set(options) - accepted)
-    if unknown:
-        raise GateInputError(
-            f"option(s) {', '.join(unknown)} do not apply to style {style!r} ({check.__name__}); it takes "
-            f"{', '.join(sorted(accepted))}"
-        )
+    require_known_options(check, options, f"style {style!r} ({check.__name__})")
     if inferred and signature is not None:
         options = {**_inferred_options(style, signature), **options}
     result = check(fn, **options)

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from elbo_suite.identities.errors import CannotParse
 from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.notation.applications import density
@@ -46,11 +48,20 @@ def _sampling(variable: n.Node, dist: n.Node) -> n.Node:
     """'z ~ q(z|x)' is the law q(z|x); 'eps ~ N(0, I)' is N(eps; 0, I); others stay a Sampling."""
     if isinstance(dist, n.Density) and dist.variables and dist.variables[0] == variable:
         return dist
+    if isinstance(dist, n.Density) and dist.variables and _names_the_variable(dist.variables[0], variable):
+        # z ~ P(Z), z ~ Q(Z|x): the law of the random variable Z, taken at its value z
+        return replace(dist, variables=(variable,) + dist.variables[1:])
     if isinstance(dist, n.Normal) and dist.variable is None:
         return n.Normal(variable, dist.mean, dist.cov, ";")
     if isinstance(dist, n.Normal) and dist.variable == variable:
         return dist
     return n.Sampling(variable, dist)
+
+
+def _names_the_variable(random: n.Node, value: n.Node) -> bool:
+    """Z written for the random variable whose value is z (same letter, capital)."""
+    return (isinstance(random, n.Var) and isinstance(value, n.Var) and random.index is None
+            and value.index is None and len(value.name) == 1 and random.name == value.name.upper() != value.name)
 
 
 def _body(p, what: str, required: bool):
@@ -173,14 +184,26 @@ def probability(p, name: str):
 
 
 def _letter_e(p, letter):
-    """E[...], E_{q}[...]; E_{z ~ q} with any argument (the ~ makes it an expectation)."""
+    """E[...], E_{q}[...]; E_{z ~ q} or E_{q(z|x)} with any argument (a law in the subscript makes
+    it an expectation: E_{p(x)}E_{q(z|x)} log p(x|z))."""
     forced = False
     if p.at_char("_"):
         start = p.i
         p.next()
-        forced = any(_is_sim(t) for t in p.argument())
+        sub = p.argument()
+        forced = any(_is_sim(t) for t in sub) or _names_a_law(p, sub)
         p.i = start
     return expectation(p, letter, forced=forced)
+
+
+def _names_a_law(p, toks) -> bool:
+    """Whether a subscript is a density written with its arguments (q(z|x), p-hat(x))."""
+    try:
+        node = law(p, toks)
+    except CannotParse:
+        return False
+    items = node.items if isinstance(node, n.Tuple) else (node,)
+    return all(isinstance(item, n.Density) for item in items)
 
 
 def _is_kl_subscript(toks) -> bool:

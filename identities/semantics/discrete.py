@@ -15,7 +15,8 @@ import sympy as sp
 from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.semantics import limits
 from elbo_suite.identities.semantics.errors import Divergent, NotApplicable, NotClosed
-from elbo_suite.identities.semantics.evaluate import Context, Family, render, var_key
+from elbo_suite.identities.semantics.evaluate import (Context, Family, is_variational, marked_density, render,
+                                                      var_key)
 from elbo_suite.identities.semantics.numeric import canonical
 
 SIZE = 3
@@ -81,6 +82,10 @@ class DiscreteFamily(Family):
     description = ("discrete family z∈{1,2,3} with symbolic p(x,z=i)=a_i, p(z=i)=P_i/ΣP, "
                    "q(z=i|x)=Q_i/ΣQ (all >0); exact sums")
 
+    fixed: frozenset = frozenset()
+    learned = {"model": frozenset(A) | frozenset(P), "variational": frozenset(Q)}
+    all_learned = frozenset().union(*learned.values())
+
     def __init__(self):
         self.redefined: dict[str, str] = {}
 
@@ -107,6 +112,8 @@ class DiscreteFamily(Family):
     def density(self, node: n.Density, ctx: Context) -> Table:
         variables = [var_key(v) for v in node.variables]
         given = [var_key(v) for v in node.given]
+        if marked_density(node):
+            raise NotApplicable(marked_density(node))
         for v in variables + given:
             if v not in {"x", "z"}:
                 raise NotApplicable(f"{render(node)}: variable {v} is outside the family "
@@ -114,7 +121,7 @@ class DiscreteFamily(Family):
         key = self.key(node)
         if key in self.redefined:
             raise NotApplicable(self.redefined[key])
-        if node.kind == "q":
+        if is_variational(node):
             if variables != ["z"]:
                 raise NotApplicable(f"{render(node)}: q is a density over the latent z")
             return _normalised(Q)

@@ -7,7 +7,7 @@ the rest of the notation (arithmetic, log, expectations, KL, sums over draws) on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
@@ -154,6 +154,31 @@ def mentions(node: object, predicate) -> bool:
     if isinstance(node, n.Node):
         return any(mentions(getattr(node, f), predicate) for f in node.__dataclass_fields__)
     return False
+
+
+# The variational density: q(z|x), q_phi, and Q(z|x) where the text writes laws with capitals
+# (P for the model, Q for the approximation). Every other letter is a density of the model.
+VARIATIONAL = {"q", "Q"}
+
+
+def is_variational(node: n.Density) -> bool:
+    return node.kind in VARIATIONAL
+
+
+def marked_density(node: n.Density) -> str | None:
+    """Why a density is not one of the model's or q's: p̂, p̃, p̄, p* name other laws (the data, an
+    unnormalised density, an estimate, the optimum); None for p, p_theta, q_phi, P, Q."""
+    marks = [m for m in node.marks if m not in {"bold", "bm", "boldsymbol", "mathbf", "rm"}]
+    if not marks:
+        return None
+    return f"{render(node)} is a density other than the model's or q's (marked {', '.join(marks)})"
+
+
+def has_bounds(node: n.Integral) -> bool:
+    """Whether an integral has limits; \\int_z f dz names its variable below the sign, not a bound."""
+    if node.upper is not None:
+        return True
+    return node.lower is not None and node.lower != node.variable
 
 
 @dataclass
@@ -308,7 +333,7 @@ class Family:
 
     def _eval_Integral(self, node: n.Integral, ctx):
         inner = self._scope(var_key(node.variable), ctx)
-        if node.lower is not None or node.upper is not None:
+        if has_bounds(node):
             raise NotClosed("integral with bounds")
         return self.integrate(self._eval(node.body, inner), inner)
 
@@ -321,10 +346,24 @@ class Family:
         return self.integrate(self._eval(node.dist, inner) * self._eval(node.body, inner), inner)
 
     def _eval_KL(self, node: n.KL, ctx):
+        node = self._over_one_variable(node)
         inner = self._scope(self._variable_of(node.left), ctx)
         left = self._eval(node.left, inner)
         right = self._eval(node.right, inner)
         return self.integrate(left * (left / right).log(), inner)
+
+    def _over_one_variable(self, node: n.KL) -> n.KL:
+        """KL(N(mu_1, s_1^2) || N(mu_2, s_2^2)): Gaussians written without their variable are laws
+        of one variable, integrated over as the family's latent."""
+        if not (isinstance(node.left, n.Normal) and node.left.variable is None):
+            return node
+        if not (isinstance(node.right, n.Normal) and node.right.variable is None):
+            return node
+        parameters = (node.left.mean, node.left.cov, node.right.mean, node.right.cov)
+        if mentions(parameters, lambda x: isinstance(x, n.Var) and x.name == self.latent):
+            raise NotClosed(f"{render(node)}: its parameters name the variable it would be integrated over")
+        latent = n.Var(self.latent)
+        return n.KL(replace(node.left, variable=latent), replace(node.right, variable=latent))
 
     def _eval_BigOp(self, node: n.BigOp, ctx):
         index = render(node.index) if node.index is not None else None

@@ -13,7 +13,8 @@ import sympy as sp
 
 from elbo_suite.identities.latex import nodes as n
 from elbo_suite.identities.semantics.errors import NotApplicable, NotClosed
-from elbo_suite.identities.semantics.evaluate import Context, Family, render, var_key
+from elbo_suite.identities.semantics.evaluate import (Context, Family, is_variational, marked_density, render,
+                                                      var_key)
 from elbo_suite.identities.semantics.gaussian_algebra import GaussFun, Term, Z, _padd
 from elbo_suite.identities.semantics.numeric import canonical
 
@@ -31,6 +32,10 @@ class LinearGaussianFamily(Family):
     name = "linear-Gaussian"
     description = ("linear-Gaussian family p(z)=N(0,1), p(x|z)=N(wz+b,s²), q(z|x)=N(m,v) "
                    "with free w,b,x,m and s,v>0; closed-form Gaussian moments")
+
+    fixed = frozenset({X})  # the observation
+    learned = {"model": frozenset({W, B, S}), "variational": frozenset({M, V})}
+    all_learned = frozenset().union(*learned.values())
 
     def __init__(self):
         self.prior = (sp.Integer(0), sp.Integer(1))  # mean, variance of p(z)
@@ -67,6 +72,8 @@ class LinearGaussianFamily(Family):
     def density(self, node: n.Density, ctx: Context) -> GaussFun:
         variables = [var_key(v) for v in node.variables]
         given = [var_key(v) for v in node.given]
+        if marked_density(node):
+            raise NotApplicable(marked_density(node))
         for v in variables + given:
             if v not in {"x", "z"}:
                 raise NotApplicable(f"{render(node)}: variable {v} is outside the family "
@@ -78,7 +85,7 @@ class LinearGaussianFamily(Family):
         key = self.key(node)
         if key in self.redefined:
             raise NotApplicable(self.redefined[key])
-        if node.kind == "q":
+        if is_variational(node):
             if variables != ["z"]:
                 raise NotApplicable(f"{render(node)}: q is a density over the latent z")
             return GaussFun.normal(*self.q)

@@ -19,6 +19,7 @@ from elbo_suite.gate import (
     check_loss,
     check_vae_loss,
 )
+from elbo_suite.gate.diffusion import check_diffusion
 
 USER_CODE = textwrap.dedent(
     """
@@ -125,6 +126,7 @@ CHECKS = {
     "gradient": [check_gradient_estimator],
     "loss": [check_loss, check_vae_loss, check_distributions_elbo, check_iwae_loss, check_kl, check_elbo_estimator,
              check_gradient_estimator],
+    "diffusion": [check_diffusion],
 }
 # Options a kind fixes or has no use for: --iwae is kind="iwae" and takes K, not L; --elbo takes
 # L, not K. Giving their flags there is a usage error (test above), not a silent no-op.
@@ -135,6 +137,6 @@ SET_BY_THE_KIND = {("iwae", "kind"), ("iwae", "num_samples"), ("elbo", "num_part
 def test_every_python_option_has_its_flag(kind):
     flagged = {flag.option for flag in gate_flags.FLAGS if kind in flag.kinds}
     for check in CHECKS[kind]:
-        options = set(inspect.signature(check).parameters) - {"fn", "options"}
+        options = set(list(inspect.signature(check).parameters)[1:]) - {"options"}  # the first is the user's code
         missing = {o for o in options - flagged if (kind, o) not in SET_BY_THE_KIND}
         assert not missing, f"{check.__name__} options without a flag for --{kind}: {sorted(missing)}"

@@ -118,3 +118,22 @@ def test_verify_reports_each_row_to_a_progress_callback():
     verify_document("$$\np(x)=\\int p(x,z)dz\n$$\n\n" * 5, progress=lambda *a: seen.append(a))
     assert seen[0] == ("rows", 0, 5) and seen[-1] == ("rows", 5, 5)
     assert [done for _, done, _ in seen] == sorted(done for _, done, _ in seen)
+
+
+def test_a_refuted_row_shows_its_weaker_claim_and_its_repair(run_cli, tmp_path):
+    """A step that holds only in expectation says so in its row and in a count line; a step one
+    edit repairs prints 'holds if' with the corrected LaTeX."""
+    model = (r"q(x_{1:T}|x_0)=\prod_{t=1}^{T}q(x_t|x_{t-1})",
+             r"q(x_t|x_{t-1})=\mathcal{N}(x_t;\sqrt{\alpha_t}x_{t-1},(1-\alpha_t)I)",
+             r"p(x_{0:T})=p(x_T)\prod_{t=1}^{T}p_\theta(x_{t-1}|x_t)",
+             r"p(x_T)=\mathcal{N}(x_T;0,I)")
+    rows = (*model, r"x_0=\mathbb{E}_{q(x_0|x_1)}\left[x_0\right]",
+            r"x_t=\alpha_tx_{t-1}+\sqrt{1-\alpha_t}\epsilon\quad\text{with }\epsilon\sim\mathcal{N}(\epsilon;0,I)")
+    doc = tmp_path / "chain.md"
+    doc.write_text("\n\n".join(f"$$\n{r}\n$$" for r in rows) + "\n", encoding="utf-8")
+    result = run_cli("verify", str(doc))
+    assert result.code == 1
+    flat = " ".join(result.out.split())
+    assert "weaker claim: holds in expectation" in flat.replace("│ ", "")
+    assert "refuted as written, of which: 1 holds in expectation, 1 hold after one edit ('holds if')" in flat
+    assert "holds if" in flat and "square root" in flat

@@ -17,6 +17,7 @@ import torch
 
 from elbo_suite.gate import GateInputError
 from elbo_suite.gate.diffusion import assert_diffusion_correct, check_diffusion
+from elbo_suite.gate.diffusion.schedules import spaced_timesteps
 
 LINEAR = np.linspace(1e-4, 0.02, 1000)
 
@@ -168,6 +169,31 @@ def test_function_with_its_own_schedule_takes_betas():
     assert check_diffusion(add_noise, betas=torch.linspace(1e-4, 0.02, 1000, dtype=torch.float64)).passed
     wrong = check_diffusion(add_noise, betas=torch.linspace(1e-4, 0.03, 1000, dtype=torch.float64))
     assert not wrong.passed
+
+
+def test_a_function_taking_tables_runs_on_the_betas_given():
+    """betas= replaces the gate's schedules; the function's table parameters come from it."""
+    def ddim_step(x_t, t, t_prev, eps, noise, alphas_cumprod, eta=0.0):
+        a = zoo._rows(alphas_cumprod, t, x_t)
+        a_prev = torch.where(t_prev >= 0, alphas_cumprod[t_prev.clamp(min=0)], 1.0).reshape(-1, 1, 1, 1)
+        x0 = (x_t - (1 - a).sqrt() * eps) / a.sqrt()
+        sigma = eta * ((1 - a_prev) / (1 - a) * (1 - a / a_prev)).sqrt()
+        return a_prev.sqrt() * x0 + (1 - a_prev - sigma**2).sqrt() * eps + sigma * noise
+
+    result = check_diffusion(ddim_step, betas=torch.linspace(1e-4, 0.2, 17, dtype=torch.float64))
+    assert result.passed, result.message
+    assert result.details["chains"] == ["your schedule, T=17", "your schedule, T=17, 7 steps (linspace)",
+                                        "your schedule, T=17, 7 steps (trailing)"]
+
+
+@pytest.mark.parametrize("spacing", ["linspace", "trailing", "leading"])
+def test_strided_chains_of_any_schedule_length_take_seven_timesteps_inside_it(spacing):
+    """A user's schedule of any T ≥ 8 is run on 7-step strided chains. numpy's arange with the
+    float stride T/7 once gave 8 trailing timesteps, the last one −1, at T = 17, 34, 41, ..."""
+    for T in range(8, 400):
+        steps = spaced_timesteps(T, 7, spacing)
+        assert len(set(steps)) == 7 and steps == sorted(steps, reverse=True), (T, steps)
+        assert 0 <= steps[-1] and steps[0] <= T - 1, (T, steps)
 
 
 def test_argument_names_can_be_mapped():

@@ -180,3 +180,14 @@ def test_prose_between_blocks_ends_the_chain():
     rows = verify_document(text).rows
     assert rows[1].verdict == "unverified" and "no previous row" in rows[1].evidence
     assert rows[2].verdict == "verified", rows[2].evidence  # continues the row before it
+
+
+def test_a_density_written_at_a_point_is_compared_at_that_point():
+    """log N(x; mu, s^2) is a function of x: a row that writes it out is an identity at every x,
+    so a slip in it is refuted, though x is a random variable of the document."""
+    right, halved = verify_document(display(
+        r"\log \mathcal{N}(x; \mu, \sigma^2) = -\frac{1}{2}\log(2\pi\sigma^2) - \frac{(x-\mu)^2}{2\sigma^2}",
+        r"\log \mathcal{N}(x; \mu, \sigma^2) = -\log(2\pi\sigma^2) - \frac{(x-\mu)^2}{2\sigma^2}",
+    )).rows
+    assert right.verdict == "verified", right.evidence
+    assert halved.verdict == "refuted" and "x=" in halved.evidence, halved.evidence

@@ -51,6 +51,11 @@ def bind(fn: Callable[..., Any], role: Role, what: str, aliases: Mapping[str, st
         signature = inspect.signature(fn)
     except (TypeError, ValueError) as exc:
         raise GateInputError(f"{what}: cannot read its parameters ({exc}); pass a Python function or method") from exc
+    if aliases is not None and not isinstance(aliases, Mapping):
+        raise GateInputError(
+            f"arguments: expected a mapping {{'your_name': 'meaning'}} (on the command line your_name=meaning,...), "
+            f"got {aliases!r}"
+        )
     aliases = dict(aliases or {})
     for name, meaning in aliases.items():
         if meaning not in MEANINGS and table_name(meaning) is None:

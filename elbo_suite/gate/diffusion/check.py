@@ -70,7 +70,8 @@ def check_diffusion(
             conventions = replace(conventions, units=default_units(_name(target)))
         schedule_betas, unit, final = function_schedule(target, betas, fn_role, binding, what)
         chains = function_chains(fn_role, binding, schedule_betas)
-        comparisons = run_function(target, what, fn_role, binding, chains, unit, final, schedule_betas is None, conventions, seed)
+        # Table parameters are filled from the chain's β: the gate's schedules, or the user's betas=.
+        comparisons = run_function(target, what, fn_role, binding, chains, unit, final, True, conventions, seed)
         outcomes = group_outcomes(comparisons, safety)
     subject = f"{fn_role.name} {_name(target)!r} ({fn_role.summary})"
     return GateResult.from_claims(
@@ -97,6 +98,8 @@ def resolve_conventions(prediction: str | None, variance: str | None, clip: floa
         raise GateInputError(f"variance: expected one of {VARIANCES}, got {variance!r}")
     if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
         raise GateInputError(f"clip: expected a positive number r (x̂₀ clipped to [−r, r]) or None, got {clip!r}")
+    if eps_from_clipped is not None and not isinstance(eps_from_clipped, bool):
+        raise GateInputError(f"eps_from_clipped: expected True, False or None, got {eps_from_clipped!r}")
     if eta is not None and (isinstance(eta, bool) or not isinstance(eta, (int, float)) or not 0 <= eta <= 1):
         raise GateInputError(f"eta: expected a number in [0, 1], got {eta!r}")
     if cdf is not None and cdf not in CDFS:
@@ -110,7 +113,7 @@ def resolve_conventions(prediction: str | None, variance: str | None, clip: floa
         prediction=prediction or defaults.prediction,
         variance=variance or defaults.variance,
         clip_range=None if clip is None else float(clip),
-        eps_from_clipped=None if eps_from_clipped is None else bool(eps_from_clipped),
+        eps_from_clipped=eps_from_clipped,
         etas=(float(eta),) if eta is not None else defaults.etas,
     )
 
@@ -184,7 +187,7 @@ def function_schedule(fn: Any, betas: Any, role: R.Role, binding: Binding, what:
         return None, FLOAT64_UNIT, None
     raise GateInputError(
         f"{what}: the gate cannot see your schedule: it takes no schedule table (betas, alphas_cumprod, ...) "
-        "and is not a method of an object with `betas`; pass betas=<your β table>"
+        "and is not a method of an object with `betas`; pass betas=<your β table> (--betas SPEC on the command line)"
     )
 
 
@@ -207,13 +210,13 @@ def function_chains(role: R.Role, binding: Binding, betas: Tensor | None) -> lis
 
 def run_function(
     fn: Callable[..., Any], what: str, role: R.Role, binding: Binding, chains: list[Chain], unit: float,
-    final: float | None, gate_tables: bool, conventions: Conventions, seed: int,
+    final: float | None, fill_tables: bool, conventions: Conventions, seed: int,
 ) -> list[tuple[str, Comparison]]:
     comparisons: list[tuple[str, Comparison]] = []
     for index, chain in enumerate(chains):
         schedule = Schedule.from_betas(chain.betas, unit, final)
         inputs = make_inputs(list(chain.steps), schedule.alpha_bar.value, schedule.final_alpha_bar, seed * 7919 + index)
-        call_ = Call(fn, what, binding, schedule, chain.betas if gate_tables else None, conventions, seed * 7919 + index)
+        call_ = Call(fn, what, binding, schedule, chain.betas if fill_tables else None, conventions, seed * 7919 + index)
         EVALUATORS[role.kind](call_, role, inputs)
         comparisons.extend((chain.label, c) for c in call_.comparisons)
     return comparisons

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from elbo_suite.gate.diffusion.approx import Approx, data
+from elbo_suite.gate.diffusion.approx import Approx
 
 PREDICTIONS = ("epsilon", "sample", "v_prediction")  # what the network outputs, in diffusers' words
 VARIANCES = ("fixed_small", "fixed_large", "learned_range", "learned")
@@ -72,10 +72,16 @@ class Step:
     def posterior_variance(self) -> Approx:  # β̃ = β (1 − ᾱ_{t_prev}) / (1 − ᾱ_t)
         return (1.0 - self.alpha_bar_prev) / (1.0 - self.alpha_bar) * self.beta
 
-    def posterior_mean(self, x_start: Approx, x_t: Approx) -> Approx:
+    @property
+    def posterior_coefficients(self) -> tuple[Approx, Approx]:
+        """(coef_start, coef_t) of the posterior mean coef_start · x₀ + coef_t · x_t."""
         one_minus = 1.0 - self.alpha_bar
         coef_start = self.alpha_bar_prev.sqrt() * self.beta / one_minus
         coef_t = (self.alpha_bar / self.alpha_bar_prev).sqrt() * (1.0 - self.alpha_bar_prev) / one_minus
+        return coef_start, coef_t
+
+    def posterior_mean(self, x_start: Approx, x_t: Approx) -> Approx:
+        coef_start, coef_t = self.posterior_coefficients
         return coef_start * x_start + coef_t * x_t
 
 
@@ -105,9 +111,7 @@ def eps_from_v(alpha_bar: Approx, x_t: Approx, v: Approx) -> Approx:
 
 
 def x_start_from_x_prev(step: Step, x_t: Approx, x_prev: Approx) -> Approx:
-    one_minus = 1.0 - step.alpha_bar
-    coef_start = step.alpha_bar_prev.sqrt() * step.beta / one_minus
-    coef_t = (step.alpha_bar / step.alpha_bar_prev).sqrt() * (1.0 - step.alpha_bar_prev) / one_minus
+    coef_start, coef_t = step.posterior_coefficients
     return (x_prev - coef_t * x_t) / coef_start
 
 
@@ -168,11 +172,8 @@ def ddpm_step(
     mean = step.posterior_mean(x_start, x_t)
     log_variance = step_log_variance(variance, step, var_values)
     # No noise at the last step (to the data): Ho et al. 2020, Algorithm 2.
-    std = Approx(
-        torch.where(step.final, torch.zeros_like(log_variance.value), (0.5 * log_variance).exp().value),
-        torch.where(step.final, torch.zeros_like(log_variance.error), (0.5 * log_variance).exp().error),
-        log_variance.unit,
-    )
+    std = (0.5 * log_variance).exp()
+    std = Approx(torch.where(step.final, 0.0, std.value), torch.where(step.final, 0.0, std.error), std.unit)
     return StepOutcome(mean + std * noise, x_start, mean, log_variance)
 
 
@@ -185,11 +186,7 @@ def ddim_step(
     x_start = clip(x_start, clip_range)
     if eps_from_clipped:
         eps = eps_from_x_start(step.alpha_bar, x_t, x_start)
-    sigma = eta * ((1.0 - step.alpha_bar_prev) / (1.0 - step.alpha_bar) * step.beta).sqrt()
+    sigma = eta * step.posterior_variance.sqrt()  # σ_t(η)² = η² β̃
     direction = (1.0 - step.alpha_bar_prev - sigma * sigma).sqrt() * eps
     mean = step.alpha_bar_prev.sqrt() * x_start + direction
     return StepOutcome(mean + sigma * noise, x_start, mean, None)
-
-
-def as_data(x: Tensor) -> Approx:
-    return data(x)
