@@ -76,11 +76,11 @@ from elbo_suite.gate.setups import (
 )
 from elbo_suite.gate.statistics import ZTest, z_test
 from elbo_suite.gate.threads import single_threaded
+from elbo_suite.gate.reductions import REDUCTIONS
 from elbo_suite.estimators.iwae import iwae_samples
 from elbo_suite.estimators.kl import kl_divergence
 
 NOISES = ("injected", "generator")
-REDUCTIONS = ("none", "mean", "sum")
 RETURNS = ("elbo", "negative_elbo")
 GRADIENT_CHECKS = ("same_draw", "none")
 Q_FAMILIES = ("diagonal", "full", "both")

@@ -49,12 +49,12 @@ from elbo_suite.gate.kl_conventions import (
 )
 from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
 from elbo_suite.gate.threads import single_threaded
+from elbo_suite.gate.reductions import REDUCTIONS
 from elbo_suite.estimators.kl import kl_divergence, kl_to_standard_normal
 
 Against = Literal["standard_normal", "gaussian"]
 Reduction = Literal["none", "mean", "sum"]
 AGAINST = ("standard_normal", "gaussian")
-REDUCTIONS = ("none", "mean", "sum")
 
 
 def check_kl(

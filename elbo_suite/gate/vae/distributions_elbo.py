@@ -65,11 +65,11 @@ from elbo_suite.gate.vae.modules import (
 )
 from elbo_suite.gate.vae.outputs import split_output
 from elbo_suite.gate.vae.signatures import declared_beta, declared_returns, distribution_roles, read_signature
+from elbo_suite.gate.reductions import REDUCTIONS, reduce_batch
 from elbo_suite.estimators.models import LinearGaussianModel
 from elbo_suite.estimators.variational import DiagonalGaussian
 
 KINDS = ("elbo", "iwae")
-REDUCTIONS = ("none", "mean", "sum")
 RETURNS = ("elbo", "negative_elbo")
 DATA_DIM = 7
 NOISE_STD = 0.7
@@ -265,7 +265,7 @@ class _Call:
 
     def reduce(self, per_point: Tensor, reduction: str | None = None) -> Tensor:
         reduction = reduction or self.reduction or "none"
-        return {"none": lambda v: v, "mean": torch.mean, "sum": torch.sum}[reduction](per_point)
+        return reduce_batch(per_point, reduction)
 
     def settle_reduction(self, runs: list[_Run]) -> None:
         if self.reduction is not None:

@@ -39,9 +39,9 @@ from elbo_suite.gate.result import EXACT, ClaimOutcome, GateResult
 from elbo_suite.gate.threads import single_threaded
 from elbo_suite.gate.vae.outputs import split_output
 from elbo_suite.gate.vae.signatures import IWAE_NAMES, declared_returns, iwae_roles, read_signature, unsupported
+from elbo_suite.gate.reductions import REDUCTIONS, reduce_batch
 
 LAYOUTS = ("KB", "BK")
-REDUCTIONS = ("none", "mean", "sum")
 RETURNS = ("negative_elbo", "elbo")
 GRADIENT_CHECKS = ("same_draw", "none")
 BATCH = 3
@@ -213,7 +213,7 @@ class _Call:
 
     def reduce(self, per_point: Tensor, reduction: str | None = None) -> Tensor:
         reduction = reduction or self.reduction
-        return {"none": lambda v: v, "mean": torch.mean, "sum": torch.sum}[reduction](per_point)
+        return reduce_batch(per_point, reduction)
 
     def settle_reduction(self, runs: list[_Run]) -> None:
         """reduction=None: per data point by shape, else the mean or the sum, whichever matches."""
