@@ -55,6 +55,17 @@ for name, (nargs, body) in _MACROS.items():
 _GREEK = set(GREEK) | {"varepsilon", "varphi", "vartheta"}
 
 
+# A prefix and one letter, as papers abbreviate a styled letter: the pattern, then the command
+# the letter is written with. Tried in order; the first that matches names the style.
+_LETTER_SHORTHANDS = (
+    (r"(?:b|v|bm|mb|bf|vec|bb)([A-Za-z])", "mathbf"),
+    (r"(?:c|cal|mc|mcal)([A-Z])", "mathcal"),
+    (r"(?:bb|mbb|BB)([A-Z])", "mathbb"),
+    (r"hat([A-Za-z])", "hat"),
+    (r"tilde([A-Za-z])", "tilde"),
+)
+
+
 def _bold(name: str, followed: bool = False) -> str | None:
     r"""\bx, \vx, \bmx, \mbx, \bfx, \bz: a bold letter; \bmu, \btheta, \bSigma: a bold Greek
     letter; \x, \z used as symbols (not followed by an argument): a bold letter, as papers define."""
@@ -65,21 +76,10 @@ def _bold(name: str, followed: bool = False) -> str | None:
     m = re.fullmatch(r"(?:b|v|bm|bs|bf)([A-Za-z]+)", name)
     if m and m.group(1) in _GREEK:
         return rf"\boldsymbol{{\{m.group(1)}}}"
-    m = re.fullmatch(r"(?:b|v|bm|mb|bf|vec|bb)([A-Za-z])", name)
-    if m:
-        return rf"\mathbf{{{m.group(1)}}}"
-    m = re.fullmatch(r"(?:c|cal|mc|mcal)([A-Z])", name)
-    if m:
-        return rf"\mathcal{{{m.group(1)}}}"
-    m = re.fullmatch(r"(?:bb|mbb|BB)([A-Z])", name)
-    if m:
-        return rf"\mathbb{{{m.group(1)}}}"
-    m = re.fullmatch(r"hat([A-Za-z])", name)
-    if m:
-        return rf"\hat{{{m.group(1)}}}"
-    m = re.fullmatch(r"tilde([A-Za-z])", name)
-    if m:
-        return rf"\tilde{{{m.group(1)}}}"
+    for pattern, command in _LETTER_SHORTHANDS:
+        m = re.fullmatch(pattern, name)
+        if m:
+            return rf"\{command}{{{m.group(1)}}}"
     m = re.fullmatch(r"(?:bar)([A-Za-z]+)", name)
     if m and (len(m.group(1)) == 1 or m.group(1) in _GREEK):
         letter = m.group(1)
