@@ -30,33 +30,28 @@ def _body(p, env: str):
     raise CannotParse(f"\\begin{{{env}}} without its \\end", f"\\begin{{{env}}}")
 
 
-def _rows(p, toks):
-    rows, row, level = [], [], 0
+def _split_outside_environments(toks, is_separator):
+    """toks split at each separator that sits outside any nested \\begin ... \\end."""
+    parts, part, level = [], [], 0
     for t in toks:
         if t.is_cmd("begin"):
             level += 1
         elif t.is_cmd("end"):
             level -= 1
-        if level == 0 and t.is_cmd("\\"):
-            rows.append(row)
-            row = []
+        if level == 0 and is_separator(t):
+            parts.append(part)
+            part = []
             continue
-        row.append(t)
-    rows.append(row)
+        part.append(t)
+    parts.append(part)
+    return parts
+
+
+def _rows(p, toks):
+    """The environment's rows (split at \\\\), each a list of cells (split at &); empty rows dropped."""
     out = []
-    for row in rows:
-        cells, cell, level = [], [], 0
-        for t in row:
-            if t.is_cmd("begin"):
-                level += 1
-            elif t.is_cmd("end"):
-                level -= 1
-            if level == 0 and t.is_char("&"):
-                cells.append(cell)
-                cell = []
-                continue
-            cell.append(t)
-        cells.append(cell)
+    for row in _split_outside_environments(toks, lambda t: t.is_cmd("\\")):
+        cells = _split_outside_environments(row, lambda t: t.is_char("&"))
         if any(cells):
             out.append(cells)
     return out
