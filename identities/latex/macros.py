@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from elbo_suite.identities.errors import CannotParse
-from elbo_suite.identities.latex.tokens import Token, tokenize
+from elbo_suite.identities.latex.tokens import Token, closing_brace, tokenize
 
 MAX_EXPANSIONS = 2000  # macro uses expanded in one row
 MAX_TOKENS = 20000  # tokens a row may grow to by expansion
@@ -75,15 +75,8 @@ def _group(tokens: list[Token], i: int) -> tuple[list[Token], int] | None:
     """The tokens of the braced group at tokens[i], and the index after it."""
     if i >= len(tokens) or not tokens[i].is_char("{"):
         return None
-    depth = 0
-    for j in range(i, len(tokens)):
-        if tokens[j].is_char("{"):
-            depth += 1
-        elif tokens[j].is_char("}"):
-            depth -= 1
-            if depth == 0:
-                return tokens[i + 1:j], j + 1
-    return None
+    j = closing_brace(tokens, i)
+    return None if j is None else (tokens[i + 1:j], j + 1)
 
 
 def _bracket(tokens: list[Token], i: int) -> tuple[list[Token], int] | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from elbo_suite.identities.errors import CannotParse
-from elbo_suite.identities.latex.tokens import TEXT_SPACES, Token, tokenize, words_of
+from elbo_suite.identities.latex.tokens import TEXT_SPACES, Token, closing_brace, tokenize, words_of
 from elbo_suite.identities.notation.registry import (COMMAND, DELIMITER, IGNORED, REGISTRY, TEXT, UNICODE,
                                                      Registry)
 
@@ -23,15 +23,10 @@ def _group_end(tokens: list[Token], i: int) -> int:
         return i
     if not tokens[i].is_char("{"):
         return i + 1
-    depth = 0
-    for j in range(i, len(tokens)):
-        if tokens[j].is_char("{"):
-            depth += 1
-        elif tokens[j].is_char("}"):
-            depth -= 1
-            if depth == 0:
-                return j + 1
-    raise CannotParse("unbalanced braces: a '{' is never closed", "{")
+    j = closing_brace(tokens, i)
+    if j is None:
+        raise CannotParse("unbalanced braces: a '{' is never closed", "{")
+    return j + 1
 
 
 def _unicode(tokens: list[Token], registry: Registry) -> list[Token]:

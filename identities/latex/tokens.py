@@ -124,3 +124,17 @@ def source_of(tokens: list[Token]) -> str:
             s += " "
         out.append(s)
     return "".join(out)
+
+
+def closing_brace(tokens: list[Token], i: int) -> int | None:
+    """Index of the '}' that closes the '{' at tokens[i] (nested groups skipped), or None if it
+    is never closed."""
+    depth = 0
+    for j in range(i, len(tokens)):
+        if tokens[j].is_char("{"):
+            depth += 1
+        elif tokens[j].is_char("}"):
+            depth -= 1
+            if depth == 0:
+                return j
+    return None

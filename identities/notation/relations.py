@@ -9,7 +9,7 @@ the row's roles can split the statements.
 
 from __future__ import annotations
 
-from elbo_suite.identities.latex.tokens import words_of
+from elbo_suite.identities.latex.tokens import closing_brace, words_of
 from elbo_suite.identities.notation.registry import (CONDITION, LABELLED, LEAD, REGISTRY, RELATION)
 
 _RELATIONS = [
@@ -60,15 +60,8 @@ def _group(toks, k):
         return None
     if not toks[k].is_char("{"):
         return [toks[k]], k + 1
-    depth = 0
-    for j in range(k, len(toks)):
-        if toks[j].is_char("{"):
-            depth += 1
-        elif toks[j].is_char("}"):
-            depth -= 1
-            if depth == 0:
-                return toks[k + 1:j], j + 1
-    return None
+    j = closing_brace(toks, k)
+    return None if j is None else (toks[k + 1:j], j + 1)
 
 
 def _labelled(reader, toks, k):
